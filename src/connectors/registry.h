@@ -1,0 +1,26 @@
+// Connector registry: turns CREATE SOURCE / CREATE SINK definitions into Source / Sink objects.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "connectors/options.h"
+#include "connectors/sink.h"
+#include "connectors/source.h"
+
+namespace weir {
+
+/// Resolves a source's schema: the declared columns, or (for connectors whose schema is fixed,
+/// like nexmark) the connector's own schema, checking declared columns against it.
+Result<SchemaPtr> ResolveSourceSchema(const Options& options, SchemaPtr declared);
+
+/// Creates a reader of a source. `projection` lists the schema columns to produce.
+/// Unknown options are errors (CheckAllUsed).
+Result<std::unique_ptr<Source>> MakeSource(const Options& options, SchemaPtr schema,
+                                           const std::vector<int>& projection);
+
+/// Creates a sink writing rows of `schema`. `changelog`: rows carry ops.
+Result<std::unique_ptr<Sink>> MakeSink(const Options& options, SchemaPtr schema, bool changelog);
+
+}  // namespace weir

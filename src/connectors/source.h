@@ -1,0 +1,64 @@
+// Source: where events enter Weir. A source produces RecordBatches of its schema's projected
+// columns, a watermark hint, and statistics; the pipeline driver pulls from it.
+//
+// Lifecycle: created by the connector factory (connectors/registry.h) from CREATE SOURCE options
+// and a projection, then polled by one thread until it reports kEnd (bounded sources) or the
+// pipeline stops (unbounded ones). A Source is not thread-safe: one driver thread owns it.
+//
+// Hot path: Next() fills a caller-owned batch, reusing its columns (ReuseColumn), so a steady
+// state read allocates nothing.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "batch/record_batch.h"
+#include "common/status.h"
+#include "connectors/options.h"
+
+namespace weir {
+
+struct SourceStats {
+  int64_t rows_read = 0;       // rows emitted downstream
+  int64_t rows_skipped = 0;    // malformed rows skipped (on_error = 'skip')
+  int64_t rows_dead_letter = 0;  // malformed rows written to the dead-letter file
+  int64_t bytes_read = 0;      // input bytes consumed
+  int64_t bytes_total = -1;    // total input bytes when known (bounded file), else -1
+};
+
+enum class PollResult : uint8_t {
+  kBatch,  // `out` holds >= 1 rows
+  kIdle,   // nothing available now (unbounded source); poll again later
+  kEnd,    // exhausted (bounded source); never returns data again
+};
+
+/// What a source emits: all the columns of its declared schema, or a subset (projection
+/// push-down). `columns[i]` is the schema index of output column i.
+struct SourceProjection {
+  std::vector<int> columns;
+};
+
+class Source {
+ public:
+  virtual ~Source() = default;
+
+  /// Schema of the batches Next() produces (the projected columns, in projection order).
+  virtual const SchemaPtr& output_schema() const = 0;
+
+  /// Fills `out` with up to `rows_max` rows (>= 1 when returning kBatch). `out` is reused across
+  /// calls; its previous contents are discarded. Errors: kDataError for malformed input under
+  /// on_error = 'fail' (message "path:line: reason"), kIOError for I/O failure.
+  virtual Result<PollResult> Next(RecordBatch* out, int64_t rows_max) = 0;
+
+  /// True when the source ends by itself (file without follow, generator with an event count).
+  virtual bool bounded() const = 0;
+
+  virtual SourceStats stats() const = 0;
+
+  /// Human-readable description for EXPLAIN, e.g. "file flights.csv (csv)".
+  virtual std::string Describe() const = 0;
+};
+
+}  // namespace weir
