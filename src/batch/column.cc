@@ -166,6 +166,43 @@ void Column::CopyFrom(const Column& src) {
   validity_.Append(src.validity_.data(), src.validity_.size());
 }
 
+void Column::AppendRange(const Column& src, int64_t offset, int64_t n) {
+  WEIR_DCHECK(src.type_.id == type_.id && !constant_);
+  if (n <= 0) return;
+  if (src.constant_) {
+    for (int64_t i = 0; i < n; ++i) AppendFrom(src, 0);
+    return;
+  }
+  const int64_t old_len = length_;
+  if (type_.id == TypeId::kVarchar) {
+    const int32_t* so = src.offsets();
+    int32_t b = so[offset], e = so[offset + n];
+    int32_t base = static_cast<int32_t>(chars_.size());
+    chars_.Append(src.chars() + b, static_cast<size_t>(e - b));
+    values_.Reserve(values_.size() + static_cast<size_t>(n) * 4);
+    for (int64_t i = 1; i <= n; ++i) {
+      int32_t o = so[offset + i] - b + base;
+      values_.Append(&o, sizeof(o));
+    }
+  } else {
+    size_t w = static_cast<size_t>(type_.byte_width());
+    values_.Append(src.values_.data() + static_cast<size_t>(offset) * w, static_cast<size_t>(n) * w);
+  }
+  length_ += n;
+  if (src.has_validity_ || has_validity_) {
+    size_t need = static_cast<size_t>(BitmapBytes(length_));
+    size_t had = validity_.size();
+    if (!has_validity_) had = 0;
+    validity_.Resize(need);
+    if (had < need) std::memset(validity_.data() + had, 0xff, need - had);
+    if (!has_validity_) {
+      has_validity_ = true;
+    }
+    uint8_t* v = validity_.data();
+    for (int64_t i = 0; i < n; ++i) SetBitTo(v, old_len + i, src.IsValid(offset + i));
+  }
+}
+
 void Column::Materialize() {
   if (!constant_) return;
   int64_t n = length_;

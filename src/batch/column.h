@@ -111,6 +111,8 @@ class Column {
   void Gather(const Column& src, const uint32_t* sel, int64_t n);
   /// Replaces contents with a copy of `src`.
   void CopyFrom(const Column& src);
+  /// Appends rows [offset, offset + n) of `src` (same type; constant sources are expanded).
+  void AppendRange(const Column& src, int64_t offset, int64_t n);
 
   /// Turns the column into a constant: one value (row 0 after a single Append/AppendNull)
   /// standing for `logical_length` rows.

@@ -1,0 +1,108 @@
+// Weir's embedded API: a Database runs streaming SQL inside the calling process.
+//
+//   weir::Database db;
+//   auto st = db.Execute(sql_text, [](const weir::StatementResult& r) {
+//     /* r.rows holds a SELECT/SHOW/DESCRIBE/EXPLAIN result */ return weir::Status::OK(); });
+//   st = db.Run();  // drive pipelines until bounded sources are exhausted
+//
+// Thread-safety: a Database is used by one thread at a time, except Cancel(), which any thread
+// (or a signal handler) may call to stop a running Run()/Execute() at the next batch boundary.
+// Durability: state is in memory only (checkpoints and WAL are a later milestone).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "batch/record_batch.h"
+#include "common/status.h"
+#include "exec/table_store.h"
+
+namespace weir {
+
+struct DatabaseOptions {
+  /// Target rows per batch read from sources (1 .. kBatchRowsMax).
+  int64_t batch_rows = kBatchRowsDefault;
+  /// Name used for the script in messages (e.g. the .sql path); errors still use line:column.
+  std::string script_name;
+};
+
+/// What one statement produced.
+struct StatementResult {
+  std::string statement;             // "SELECT", "SHOW", "DESCRIBE", "EXPLAIN", "CREATE SOURCE", ...
+  std::shared_ptr<TableStore> rows;  // result rows for row-returning statements, else null
+};
+
+struct SourceRunStats {
+  std::string name;
+  int64_t rows_read = 0;
+  int64_t rows_skipped = 0;
+  int64_t rows_dead_letter = 0;
+  int64_t bytes_read = 0;
+};
+
+struct SinkRunStats {
+  std::string name;
+  int64_t rows_written = 0;
+  int64_t bytes_written = 0;
+};
+
+struct ViewRunStats {
+  std::string name;
+  int64_t rows = 0;
+  int64_t memory_bytes = 0;
+};
+
+struct RunStats {
+  std::vector<SourceRunStats> sources;
+  std::vector<SinkRunStats> sinks;
+  std::vector<ViewRunStats> views;
+};
+
+/// Progress of bounded sources during Run(), reported about every 200 ms.
+struct Progress {
+  int64_t rows = 0;
+  int64_t bytes = 0;
+  int64_t bytes_total = -1;  // -1 when unknown
+  double elapsed_seconds = 0;
+};
+
+class Database {
+ public:
+  explicit Database(DatabaseOptions options = {});
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  using ResultCallback = std::function<Status(const StatementResult&)>;
+
+  /// Parses and executes every statement of `script` in order, calling `on_result` for each
+  /// statement that returns rows. Before a SELECT it runs the pipelines (Run()) so the SELECT
+  /// sees everything bounded sources produce. Stops at the first error, which carries
+  /// `line:column` for SQL problems and `file:line` for bad data.
+  Status Execute(std::string_view script, const ResultCallback& on_result);
+
+  /// Runs every pipeline created so far until all bounded sources are exhausted (sinks flushed,
+  /// views complete), or, with unbounded sources, until Cancel().
+  Status Run();
+
+  /// Requests Run() to stop at the next batch boundary. Async-signal-safe.
+  void Cancel() { cancelled_.store(true, std::memory_order_relaxed); }
+  bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
+
+  /// Called periodically during Run() while bounded file sources are read.
+  void set_progress_callback(std::function<void(const Progress&)> cb);
+
+  RunStats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::atomic<bool> cancelled_{false};
+};
+
+}  // namespace weir

@@ -1,0 +1,612 @@
+#include "weir/database.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <thread>
+
+#include "connectors/registry.h"
+#include "engine/pipeline.h"
+#include "exec/terminal.h"
+#include "sql/binder.h"
+#include "sql/statement.h"
+
+namespace weir {
+
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string r(s);
+  for (auto& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return r;
+}
+
+struct SourceEntry {
+  std::string name;
+  SchemaPtr schema;
+  Options options;
+  std::optional<WatermarkDef> watermark;
+  ExprPtr watermark_expr;
+  bool bounded = true;
+  std::string description;
+  SourceRunStats stats;
+};
+
+struct ViewEntry {
+  std::string name;
+  SchemaPtr schema;
+  std::shared_ptr<TableStore> store;
+  FanOutOperator subscribers;
+  std::unique_ptr<Pipeline> pipeline;
+  EmitMode emit = EmitMode::kOnUpdate;
+  Options options;
+  uint64_t seq = 0;
+};
+
+struct SinkEntry {
+  std::string name;
+  std::unique_ptr<Sink> sink;
+  std::unique_ptr<Pipeline> pipeline;
+  std::string from;
+  uint64_t seq = 0;
+};
+
+// One source reader feeding the pipelines that started in this run.
+struct Runner {
+  SourceEntry* source;
+  std::unique_ptr<Source> reader;
+  FanOutOperator fanout;
+  std::vector<Pipeline*> pipelines;
+  bool done = false;
+  RecordBatch batch;
+  SourceStats last;
+};
+
+StatementResult RowsResult(std::string statement, SchemaPtr schema,
+                           const std::vector<std::vector<std::string>>& rows) {
+  StatementResult r;
+  r.statement = std::move(statement);
+  r.rows = std::make_shared<TableStore>(schema);
+  RecordBatch b(schema);
+  for (const Field& f : schema->fields()) b.columns().push_back(std::make_shared<Column>(f.type));
+  for (const auto& row : rows)
+    for (size_t c = 0; c < row.size(); ++c) b.columns()[c]->AppendString(row[c]);
+  b.set_num_rows(static_cast<int64_t>(rows.size()));
+  if (!rows.empty()) r.rows->Append(b);
+  return r;
+}
+
+SchemaPtr VarcharSchema(std::initializer_list<const char*> names) {
+  std::vector<Field> f;
+  for (const char* n : names) f.push_back({n, DataType::Varchar(), true});
+  return std::make_shared<Schema>(std::move(f));
+}
+
+}  // namespace
+
+struct Database::Impl {
+  DatabaseOptions options;
+  Database* db;
+  std::map<std::string, std::unique_ptr<SourceEntry>> sources;
+  std::map<std::string, std::unique_ptr<ViewEntry>> views;
+  std::map<std::string, std::unique_ptr<SinkEntry>> sinks;
+  uint64_t next_seq = 1;
+  std::function<void(const Progress&)> progress;
+
+  // Statement context for error positions.
+  const LineMap* lines = nullptr;
+
+  std::string Pos(size_t offset) const { return lines->Position(offset); }
+  Status At(size_t offset, const Status& s) const {
+    if (s.ok()) return s;
+    return Status(s.code(), fmt::format("{}: {}", Pos(offset), s.message()));
+  }
+
+  bool NameTaken(const std::string& name) const {
+    return sources.count(name) || views.count(name) || sinks.count(name);
+  }
+
+  std::optional<RelationRef> Lookup(std::string_view name) const {
+    std::string key = Lower(name);
+    if (auto it = sources.find(key); it != sources.end())
+      return RelationRef{it->second->name, ObjectKind::kSource, it->second->schema};
+    if (auto it = views.find(key); it != views.end())
+      return RelationRef{it->second->name, ObjectKind::kMaterializedView, it->second->schema};
+    return std::nullopt;
+  }
+
+  Result<PlanPtr> PlanQuery(const std::string& query, size_t offset) {
+    WEIR_ASSIGN_OR_RETURN(PgParseTree tree, PgParseTree::Parse(query, offset, *lines));
+    BindContext ctx;
+    ctx.lines = lines;
+    ctx.base_offset = offset;
+    ctx.lookup = [this](std::string_view n) { return Lookup(n); };
+    WEIR_ASSIGN_OR_RETURN(PlanPtr plan, BindQuery(tree.statement(), ctx));
+    auto optimized = OptimizePlan(plan);
+    if (!optimized.ok()) return At(offset, optimized.status());
+    return optimized;
+  }
+
+  // ---- statements ----------------------------------------------------------------------------
+  Status CreateSource(const Statement& st) {
+    std::string key = Lower(st.name);
+    if (NameTaken(key)) {
+      if (st.if_not_exists) return Status::OK();
+      return At(st.name_offset, AlreadyExists("relation \"{}\" already exists", st.name));
+    }
+    auto e = std::make_unique<SourceEntry>();
+    e->name = st.name;
+    e->options = st.options;
+    std::vector<Field> fields;
+    for (const auto& c : st.columns) fields.push_back({c.name, c.type, !c.not_null});
+    auto schema = ResolveSourceSchema(e->options, std::make_shared<Schema>(std::move(fields)));
+    if (!schema.ok()) return At(st.begin, schema.status().WithPrefix("source " + st.name + ": "));
+    e->schema = *schema;
+    if (st.watermark) {
+      const WatermarkDef& wm = *st.watermark;
+      int col = e->schema->FindField(wm.column);
+      if (col < 0) return At(wm.column_offset, BindError("watermark column \"{}\" does not exist", wm.column));
+      if (e->schema->field(static_cast<size_t>(col)).type.id != TypeId::kTimestamp)
+        return At(wm.column_offset, BindError("watermark column \"{}\" must be TIMESTAMP, not {}", wm.column,
+                                              e->schema->field(static_cast<size_t>(col)).type.ToString()));
+      WEIR_ASSIGN_OR_RETURN(e->watermark_expr, BindStandaloneExpr(wm.expr, wm.expr_offset, *e->schema, *lines));
+      if (e->watermark_expr->type.id != TypeId::kTimestamp)
+        return At(wm.expr_offset, BindError("watermark expression must be TIMESTAMP, not {}",
+                                            e->watermark_expr->type.ToString()));
+      e->watermark = wm;
+    }
+    // Validate the options now (opens the file, checks the generator settings).
+    std::vector<int> all;
+    for (size_t i = 0; i < e->schema->num_fields(); ++i) all.push_back(static_cast<int>(i));
+    auto probe = MakeSource(e->options, e->schema, all);
+    if (!probe.ok()) return At(st.begin, probe.status().WithPrefix("source " + st.name + ": "));
+    e->bounded = (*probe)->bounded();
+    e->description = (*probe)->Describe();
+    e->stats.name = e->name;
+    sources[key] = std::move(e);
+    return Status::OK();
+  }
+
+  Status CheckNoDuplicateColumns(const Schema& s, size_t offset) {
+    for (size_t i = 0; i < s.num_fields(); ++i)
+      for (size_t j = i + 1; j < s.num_fields(); ++j)
+        if (Lower(s.field(i).name) == Lower(s.field(j).name))
+          return At(offset, BindError("column \"{}\" specified more than once; give it an alias",
+                                      s.field(i).name));
+    return Status::OK();
+  }
+
+  Status CreateView(const Statement& st, bool explain_only, std::string* explain) {
+    std::string key = Lower(st.name);
+    if (!explain_only && NameTaken(key)) {
+      if (st.if_not_exists) return Status::OK();
+      return At(st.name_offset, AlreadyExists("relation \"{}\" already exists", st.name));
+    }
+    WEIR_ASSIGN_OR_RETURN(PlanPtr plan, PlanQuery(st.query, st.query_offset));
+    if (plan->HasSnapshotOnlyNodes())
+      return At(st.query_offset, NotSupported("ORDER BY / LIMIT are not supported in a materialized view"));
+    if (st.emit == EmitMode::kOnWindowClose && st.emit_explicit)
+      return At(st.query_offset, NotSupported("EMIT ON WINDOW CLOSE needs a windowed aggregate"));
+    WEIR_RETURN_IF_ERROR(CheckNoDuplicateColumns(*plan->schema, st.query_offset));
+    for (const auto& [k, v] : st.options.entries())
+      return At(st.begin, InvalidArgument("unknown materialized view option '{}'", k));
+    auto e = std::make_unique<ViewEntry>();
+    e->name = st.name;
+    e->schema = plan->schema;
+    e->store = std::make_shared<TableStore>(plan->schema);
+    e->emit = st.emit;
+    e->seq = next_seq++;
+    auto terminal = std::make_unique<MaterializeOperator>(st.name, e->store, &e->subscribers);
+    WEIR_ASSIGN_OR_RETURN(e->pipeline, BuildPipeline(plan, std::move(terminal)));
+    if (explain_only) {
+      *explain = e->pipeline->Explain(ScanDetail(*e->pipeline));
+      return Status::OK();
+    }
+    views[key] = std::move(e);
+    return Status::OK();
+  }
+
+  Status CreateSink(const Statement& st, bool explain_only, std::string* explain) {
+    std::string key = Lower(st.name);
+    if (!explain_only && NameTaken(key)) {
+      if (st.if_not_exists) return Status::OK();
+      return At(st.name_offset, AlreadyExists("relation \"{}\" already exists", st.name));
+    }
+    PlanPtr plan;
+    std::string from;
+    if (!st.from_name.empty()) {
+      auto rel = Lookup(st.from_name);
+      if (!rel) return At(st.from_offset, BindError("relation \"{}\" does not exist", st.from_name));
+      plan = MakeScan(rel->name, rel->kind, rel->schema);
+      from = rel->name;
+    } else {
+      WEIR_ASSIGN_OR_RETURN(plan, PlanQuery(st.query, st.query_offset));
+      if (plan->HasSnapshotOnlyNodes())
+        return At(st.query_offset, NotSupported("ORDER BY / LIMIT are not supported in a sink query"));
+      from = "query";
+    }
+    auto e = std::make_unique<SinkEntry>();
+    e->name = st.name;
+    e->from = from;
+    e->seq = next_seq++;
+    if (explain_only) {
+      auto terminal = std::make_unique<CollectOperator>(plan->schema);
+      WEIR_ASSIGN_OR_RETURN(e->pipeline, BuildPipeline(plan, std::move(terminal)));
+      *explain = "Sink " + st.name + " (" + st.options.GetString("connector") + ")\n";
+      std::string inner = e->pipeline->Explain(ScanDetail(*e->pipeline));
+      // Drop the Collect line, indent the rest.
+      inner = inner.substr(inner.find('\n') + 1);
+      *explain += inner;
+      return Status::OK();
+    }
+    auto sink = MakeSink(st.options, plan->schema, !plan->append_only);
+    if (!sink.ok()) return At(st.begin, sink.status().WithPrefix("sink " + st.name + ": "));
+    e->sink = std::move(sink).value();
+    auto terminal = std::make_unique<SinkOperator>(st.name, e->sink.get());
+    WEIR_ASSIGN_OR_RETURN(e->pipeline, BuildPipeline(plan, std::move(terminal)));
+    sinks[key] = std::move(e);
+    return Status::OK();
+  }
+
+  std::string ScanDetail(const Pipeline& p) const {
+    if (p.scan_kind == ObjectKind::kSource) {
+      auto it = sources.find(Lower(p.scan_relation));
+      if (it != sources.end()) return " (" + it->second->description + ")";
+    }
+    return "";
+  }
+
+  bool DependsOn(const Pipeline& p, const std::string& name) const { return Lower(p.scan_relation) == name; }
+
+  Status Drop(const Statement& st) {
+    std::string key = Lower(st.name);
+    auto dependents = [&](const std::string& n) -> std::string {
+      for (const auto& [k, v] : views)
+        if (DependsOn(*v->pipeline, n)) return "materialized view " + v->name;
+      for (const auto& [k, v] : sinks)
+        if (DependsOn(*v->pipeline, n)) return "sink " + v->name;
+      return "";
+    };
+    auto missing = [&]() -> Status {
+      if (st.if_exists) return Status::OK();
+      return At(st.name_offset, NotFound("{} \"{}\" does not exist", ObjectKindName(st.object_kind), st.name));
+    };
+    switch (st.object_kind) {
+      case ObjectKind::kSource: {
+        if (!sources.count(key)) return missing();
+        if (auto d = dependents(key); !d.empty())
+          return At(st.name_offset, InvalidArgument("cannot drop source {}: {} depends on it", st.name, d));
+        sources.erase(key);
+        return Status::OK();
+      }
+      case ObjectKind::kMaterializedView: {
+        auto it = views.find(key);
+        if (it == views.end()) return missing();
+        if (auto d = dependents(key); !d.empty())
+          return At(st.name_offset, InvalidArgument("cannot drop materialized view {}: {} depends on it", st.name, d));
+        Unsubscribe(*it->second->pipeline);
+        views.erase(it);
+        return Status::OK();
+      }
+      case ObjectKind::kSink: {
+        auto it = sinks.find(key);
+        if (it == sinks.end()) return missing();
+        Unsubscribe(*it->second->pipeline);
+        Status s = it->second->sink->Close();
+        sinks.erase(it);
+        return At(st.name_offset, s);
+      }
+    }
+    return Status::OK();
+  }
+
+  void Unsubscribe(Pipeline& p) {
+    if (p.scan_kind != ObjectKind::kMaterializedView) return;
+    auto it = views.find(Lower(p.scan_relation));
+    if (it == views.end()) return;
+    it->second->subscribers.RemoveOutput(p.adapter ? p.adapter.get() : p.head());
+  }
+
+  StatementResult Show(ObjectKind kind) {
+    std::vector<std::vector<std::string>> rows;
+    switch (kind) {
+      case ObjectKind::kSource:
+        for (const auto& [k, v] : sources) rows.push_back({v->name, v->description});
+        return RowsResult("SHOW", VarcharSchema({"name", "connector"}), rows);
+      case ObjectKind::kMaterializedView:
+        for (const auto& [k, v] : views) rows.push_back({v->name, v->pipeline->scan_relation});
+        return RowsResult("SHOW", VarcharSchema({"name", "from"}), rows);
+      case ObjectKind::kSink:
+        for (const auto& [k, v] : sinks) rows.push_back({v->name, v->from, v->sink->Describe()});
+        return RowsResult("SHOW", VarcharSchema({"name", "from", "connector"}), rows);
+    }
+    return {};
+  }
+
+  Result<StatementResult> Describe(const Statement& st) {
+    auto rel = Lookup(st.name);
+    if (!rel) return At(st.name_offset, NotFound("relation \"{}\" does not exist", st.name));
+    std::vector<std::vector<std::string>> rows;
+    for (const Field& f : rel->schema->fields()) rows.push_back({f.name, f.type.ToString(), f.nullable ? "YES" : "NO"});
+    if (rel->kind == ObjectKind::kSource) {
+      const SourceEntry& s = *sources[Lower(st.name)];
+      if (s.watermark) rows.push_back({"WATERMARK", "FOR " + s.watermark->column + " AS " + s.watermark->expr, ""});
+    }
+    return RowsResult("DESCRIBE", VarcharSchema({"column", "type", "nullable"}), rows);
+  }
+
+  Status Set(const Statement& st) {
+    std::string name = Lower(st.name);
+    if (name == "batch_rows" || name == "batch_size") {
+      int64_t v = std::atoll(st.value.c_str());
+      if (v < 1 || v > kBatchRowsMax)
+        return At(st.begin, InvalidArgument("batch_rows must be in 1..{}, got '{}'", kBatchRowsMax, st.value));
+      options.batch_rows = v;
+      return Status::OK();
+    }
+    return At(st.name_offset, InvalidArgument("unrecognized configuration parameter \"{}\"", st.name));
+  }
+
+  // ---- snapshot queries ---------------------------------------------------------------------
+  Result<std::shared_ptr<TableStore>> RunSnapshot(PlanPtr plan, size_t offset) {
+    auto terminal = std::make_unique<CollectOperator>(plan->schema);
+    CollectOperator* collect = terminal.get();
+    WEIR_ASSIGN_OR_RETURN(auto p, BuildPipeline(plan, std::move(terminal)));
+    if (p->scan_kind == ObjectKind::kMaterializedView) {
+      ViewEntry& v = *views[Lower(p->scan_relation)];
+      std::vector<int> all;
+      for (size_t i = 0; i < v.schema->num_fields(); ++i) all.push_back(static_cast<int>(i));
+      Operator* in = p->Attach(all);
+      for (const auto& chunk : v.store->chunks()) WEIR_RETURN_IF_ERROR(in->Push(*chunk));
+      WEIR_RETURN_IF_ERROR(in->Finish());
+      return collect->store();
+    }
+    SourceEntry& s = *sources[Lower(p->scan_relation)];
+    if (!s.bounded)
+      return At(offset, NotSupported("SELECT from unbounded source \"{}\" would never finish; "
+                                     "create a materialized view or a sink instead", s.name));
+    WEIR_ASSIGN_OR_RETURN(auto reader, MakeSource(s.options, s.schema, p->scan_projection));
+    RecordBatch batch;
+    while (true) {
+      if (db->cancelled()) return Cancelled("query cancelled");
+      WEIR_ASSIGN_OR_RETURN(PollResult r, reader->Next(&batch, options.batch_rows));
+      if (r == PollResult::kEnd) break;
+      if (r == PollResult::kBatch) WEIR_RETURN_IF_ERROR(p->head()->Push(batch));
+    }
+    WEIR_RETURN_IF_ERROR(p->head()->Finish());
+    return collect->store();
+  }
+
+  // ---- the driver ---------------------------------------------------------------------------
+  Status Run() {
+    // Pipelines not yet started, in creation order.
+    std::vector<std::pair<uint64_t, Pipeline*>> pending;
+    for (auto& [k, v] : views)
+      if (!v->pipeline->started) pending.push_back({v->seq, v->pipeline.get()});
+    for (auto& [k, v] : sinks)
+      if (!v->pipeline->started) pending.push_back({v->seq, v->pipeline.get()});
+    std::sort(pending.begin(), pending.end());
+    if (pending.empty()) return Status::OK();
+
+    std::map<std::string, std::unique_ptr<Runner>> runners;
+    std::vector<std::pair<Pipeline*, ViewEntry*>> backfills;
+    for (auto& [seq, p] : pending) {
+      if (p->scan_kind == ObjectKind::kMaterializedView) {
+        ViewEntry& up = *views[Lower(p->scan_relation)];
+        std::vector<int> all;
+        for (size_t i = 0; i < up.schema->num_fields(); ++i) all.push_back(static_cast<int>(i));
+        Operator* in = p->Attach(all);
+        if (up.pipeline->started) backfills.push_back({p, &up});
+        up.subscribers.AddOutput(in);
+        p->started = true;
+        continue;
+      }
+      auto& r = runners[Lower(p->scan_relation)];
+      if (!r) {
+        r = std::make_unique<Runner>();
+        r->source = sources[Lower(p->scan_relation)].get();
+      }
+      r->pipelines.push_back(p);
+    }
+    // Views created in an earlier run: replay their contents into new subscribers.
+    for (auto& [p, up] : backfills) {
+      Operator* in = p->adapter ? p->adapter.get() : p->head();
+      for (const auto& chunk : up->store->chunks()) WEIR_RETURN_IF_ERROR(in->Push(*chunk));
+      if (up->pipeline->finished) {
+        WEIR_RETURN_IF_ERROR(in->Finish());
+        p->finished = true;
+      }
+    }
+    for (auto& [name, r] : runners) {
+      std::vector<int> cols;
+      for (Pipeline* p : r->pipelines) cols.insert(cols.end(), p->scan_projection.begin(), p->scan_projection.end());
+      std::sort(cols.begin(), cols.end());
+      cols.erase(std::unique(cols.begin(), cols.end()), cols.end());
+      auto reader = MakeSource(r->source->options, r->source->schema, cols);
+      if (!reader.ok()) return reader.status().WithPrefix("source " + r->source->name + ": ");
+      r->reader = std::move(reader).value();
+      for (Pipeline* p : r->pipelines) {
+        r->fanout.AddOutput(p->Attach(cols));
+        p->started = true;
+      }
+    }
+
+    using Clock = std::chrono::steady_clock;
+    const auto t0 = Clock::now();
+    auto last_progress = t0;
+    size_t active = runners.size();
+    Status status;
+    while (active > 0 && status.ok()) {
+      if (db->cancelled()) break;
+      bool any_data = false;
+      for (auto& [name, r] : runners) {
+        if (r->done) continue;
+        auto polled = r->reader->Next(&r->batch, options.batch_rows);
+        if (!polled.ok()) {
+          status = polled.status();
+          break;
+        }
+        if (*polled == PollResult::kBatch) {
+          any_data = true;
+          status = r->fanout.Push(r->batch);
+          if (!status.ok()) break;
+        } else if (*polled == PollResult::kEnd) {
+          r->done = true;
+          --active;
+          status = r->fanout.Finish();
+          for (Pipeline* p : r->pipelines) p->finished = true;
+          if (!status.ok()) break;
+        }
+      }
+      if (!any_data && active > 0 && status.ok()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      if (progress) {
+        auto now = Clock::now();
+        if (now - last_progress > std::chrono::milliseconds(200)) {
+          last_progress = now;
+          Progress pr;
+          for (auto& [name, r] : runners) {
+            SourceStats s = r->reader->stats();
+            pr.rows += s.rows_read;
+            pr.bytes += s.bytes_read;
+            if (s.bytes_total >= 0) pr.bytes_total = (pr.bytes_total < 0 ? 0 : pr.bytes_total) + s.bytes_total;
+          }
+          pr.elapsed_seconds = std::chrono::duration<double>(now - t0).count();
+          progress(pr);
+        }
+      }
+    }
+    // Stopped by Cancel(): flush what the pipelines hold so sinks end cleanly.
+    if (status.ok() && db->cancelled()) {
+      for (auto& [name, r] : runners)
+        if (!r->done) status = r->fanout.Finish();
+    }
+    for (auto& [name, r] : runners) {
+      if (!r->reader) continue;
+      SourceStats s = r->reader->stats();
+      r->source->stats.rows_read += s.rows_read;
+      r->source->stats.rows_skipped += s.rows_skipped;
+      r->source->stats.rows_dead_letter += s.rows_dead_letter;
+      r->source->stats.bytes_read += s.bytes_read;
+      // Detach: the readers of this run are gone; pipelines keep their operators.
+      r->reader.reset();
+    }
+    for (auto& [k, s] : sinks) {
+      Status f = s->sink->Flush();
+      if (status.ok()) status = f;
+    }
+    return status;
+  }
+};
+
+Database::Database(DatabaseOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->db = this;
+}
+
+Database::~Database() {
+  for (auto& [k, s] : impl_->sinks) s->sink->Close().IgnoreError();
+}
+
+void Database::set_progress_callback(std::function<void(const Progress&)> cb) {
+  impl_->progress = std::move(cb);
+}
+
+Status Database::Run() { return impl_->Run(); }
+
+Status Database::Execute(std::string_view script, const ResultCallback& on_result) {
+  LineMap lines(script);
+  impl_->lines = &lines;
+  struct Reset {
+    Impl* impl;
+    ~Reset() { impl->lines = nullptr; }
+  } reset{impl_.get()};
+  WEIR_ASSIGN_OR_RETURN(std::vector<Statement> statements, ParseScript(script, lines));
+  for (const Statement& st : statements) {
+    if (cancelled()) return Cancelled("cancelled");
+    switch (st.kind) {
+      case StatementKind::kCreateSource:
+        WEIR_RETURN_IF_ERROR(impl_->CreateSource(st));
+        break;
+      case StatementKind::kCreateMaterializedView:
+        WEIR_RETURN_IF_ERROR(impl_->CreateView(st, false, nullptr));
+        break;
+      case StatementKind::kCreateSink:
+        WEIR_RETURN_IF_ERROR(impl_->CreateSink(st, false, nullptr));
+        break;
+      case StatementKind::kDrop:
+        WEIR_RETURN_IF_ERROR(impl_->Drop(st));
+        break;
+      case StatementKind::kSet:
+        WEIR_RETURN_IF_ERROR(impl_->Set(st));
+        break;
+      case StatementKind::kShow:
+        WEIR_RETURN_IF_ERROR(on_result(impl_->Show(st.object_kind)));
+        break;
+      case StatementKind::kDescribe: {
+        WEIR_ASSIGN_OR_RETURN(StatementResult r, impl_->Describe(st));
+        WEIR_RETURN_IF_ERROR(on_result(r));
+        break;
+      }
+      case StatementKind::kExplain: {
+        const Statement& inner = *st.inner;
+        std::string text;
+        if (inner.kind == StatementKind::kQuery) {
+          WEIR_ASSIGN_OR_RETURN(PlanPtr plan, impl_->PlanQuery(inner.query, inner.query_offset));
+          auto terminal = std::make_unique<CollectOperator>(plan->schema);
+          WEIR_ASSIGN_OR_RETURN(auto p, BuildPipeline(plan, std::move(terminal)));
+          text = p->Explain(impl_->ScanDetail(*p));
+          text = text.substr(text.find('\n') + 1);  // drop the Collect line
+          // Re-indent: the first remaining line is the root.
+          std::string out;
+          size_t pos = 0;
+          while (pos < text.size()) {
+            size_t nl = text.find('\n', pos);
+            std::string line = text.substr(pos, nl - pos);
+            out += (line.size() >= 2 ? line.substr(2) : line) + "\n";
+            pos = nl + 1;
+          }
+          text = out;
+        } else if (inner.kind == StatementKind::kCreateMaterializedView) {
+          WEIR_RETURN_IF_ERROR(impl_->CreateView(inner, true, &text));
+        } else {
+          WEIR_RETURN_IF_ERROR(impl_->CreateSink(inner, true, &text));
+        }
+        std::vector<std::vector<std::string>> rows;
+        size_t pos = 0;
+        while (pos < text.size()) {
+          size_t nl = text.find('\n', pos);
+          if (nl == std::string::npos) nl = text.size();
+          rows.push_back({text.substr(pos, nl - pos)});
+          pos = nl + 1;
+        }
+        WEIR_RETURN_IF_ERROR(on_result(RowsResult("EXPLAIN", VarcharSchema({"plan"}), rows)));
+        break;
+      }
+      case StatementKind::kQuery: {
+        WEIR_RETURN_IF_ERROR(impl_->Run());
+        WEIR_ASSIGN_OR_RETURN(PlanPtr plan, impl_->PlanQuery(st.query, st.query_offset));
+        WEIR_ASSIGN_OR_RETURN(auto rows, impl_->RunSnapshot(plan, st.query_offset));
+        StatementResult r;
+        r.statement = "SELECT";
+        r.rows = rows;
+        WEIR_RETURN_IF_ERROR(on_result(r));
+        break;
+      }
+    }
+  }
+  return Status::OK();
+}
+
+RunStats Database::stats() const {
+  RunStats out;
+  for (const auto& [k, s] : impl_->sources) out.sources.push_back(s->stats);
+  for (const auto& [k, s] : impl_->sinks) {
+    SinkStats st = s->sink->stats();
+    out.sinks.push_back({s->name, st.rows_written, st.bytes_written});
+  }
+  for (const auto& [k, v] : impl_->views)
+    out.views.push_back({v->name, v->store->num_rows(), static_cast<int64_t>(v->store->MemoryBytes())});
+  return out;
+}
+
+}  // namespace weir

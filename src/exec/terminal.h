@@ -1,0 +1,117 @@
+// Pipeline endpoints and plumbing operators:
+//   FanOutOperator      forwards each batch to several consumers (a source or view read by
+//                       several pipelines);
+//   ColumnSelectOperator picks/reorders columns of a shared wider input (no data copy);
+//   MaterializeOperator  appends to a materialized view's TableStore, then fans out to the
+//                       view's subscribers;
+//   SinkOperator        writes to a connector Sink;
+//   CollectOperator     gathers a query result into a TableStore;
+//   SortOperator, LimitOperator  snapshot-query ORDER BY / LIMIT.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "connectors/sink.h"
+#include "exec/operator.h"
+#include "exec/table_store.h"
+#include "sql/logical_plan.h"
+
+namespace weir {
+
+class FanOutOperator final : public Operator {
+ public:
+  void AddOutput(Operator* o) { outputs_.push_back(o); }
+  void RemoveOutput(Operator* o);
+  bool empty() const { return outputs_.empty(); }
+  Status Push(const RecordBatch& batch) override;
+  Status OnWatermark(int64_t watermark_us) override;
+  Status Finish() override;
+  std::string Describe() const override { return "FanOut"; }
+
+ private:
+  std::vector<Operator*> outputs_;
+};
+
+class ColumnSelectOperator final : public Operator {
+ public:
+  ColumnSelectOperator(std::vector<int> columns, SchemaPtr schema)
+      : columns_(std::move(columns)), out_(std::move(schema)) {}
+  Status Push(const RecordBatch& batch) override;
+  std::string Describe() const override { return "ColumnSelect"; }
+
+ private:
+  std::vector<int> columns_;
+  RecordBatch out_;
+};
+
+class MaterializeOperator final : public Operator {
+ public:
+  MaterializeOperator(std::string view_name, std::shared_ptr<TableStore> store,
+                      FanOutOperator* subscribers)
+      : name_(std::move(view_name)), store_(std::move(store)), subscribers_(subscribers) {}
+  Status Push(const RecordBatch& batch) override;
+  Status OnWatermark(int64_t watermark_us) override { return subscribers_->OnWatermark(watermark_us); }
+  Status Finish() override { return subscribers_->Finish(); }
+  std::string Describe() const override { return "Materialize " + name_; }
+
+ private:
+  std::string name_;
+  std::shared_ptr<TableStore> store_;
+  FanOutOperator* subscribers_;
+};
+
+class SinkOperator final : public Operator {
+ public:
+  SinkOperator(std::string name, Sink* sink) : name_(std::move(name)), sink_(sink) {}
+  Status Push(const RecordBatch& batch) override { return sink_->Write(batch); }
+  Status Finish() override { return sink_->Flush(); }
+  std::string Describe() const override { return "Sink " + name_ + " (" + sink_->Describe() + ")"; }
+
+ private:
+  std::string name_;
+  Sink* sink_;
+};
+
+class CollectOperator final : public Operator {
+ public:
+  explicit CollectOperator(SchemaPtr schema) : store_(std::make_shared<TableStore>(std::move(schema))) {}
+  Status Push(const RecordBatch& batch) override {
+    store_->Append(batch);
+    return Status::OK();
+  }
+  Status Finish() override { return Status::OK(); }
+  std::string Describe() const override { return "Collect"; }
+  const std::shared_ptr<TableStore>& store() const { return store_; }
+
+ private:
+  std::shared_ptr<TableStore> store_;
+};
+
+/// Buffers its whole input, sorts it at Finish() and emits it in batches (snapshot queries).
+class SortOperator final : public Operator {
+ public:
+  SortOperator(std::vector<SortKey> keys, SchemaPtr schema);
+  Status Push(const RecordBatch& batch) override;
+  Status Finish() override;
+  std::string Describe() const override;
+
+ private:
+  std::vector<SortKey> keys_;
+  TableStore buffer_;
+};
+
+class LimitOperator final : public Operator {
+ public:
+  LimitOperator(int64_t limit, int64_t offset) : limit_(limit), offset_(offset) {}
+  Status Push(const RecordBatch& batch) override;
+  std::string Describe() const override;
+
+ private:
+  int64_t limit_;
+  int64_t offset_;
+  int64_t seen_ = 0;
+  RecordBatch out_;
+};
+
+}  // namespace weir

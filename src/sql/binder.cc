@@ -1,0 +1,748 @@
+#include "sql/binder.h"
+
+#include <pg_query/pg_query.pb-c.h>
+
+#include <charconv>
+#include <cstring>
+
+#include "types/datetime.h"
+
+namespace weir {
+
+namespace {
+
+struct ScopeColumn {
+  std::string qualifier;  // relation name or alias
+  std::string name;
+  DataType type;
+  int index;
+};
+
+std::string Lower(std::string_view s) {
+  std::string r(s);
+  for (auto& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return r;
+}
+
+const char* StringOf(const PgQuery__Node* n) {
+  return n && n->node_case == PG_QUERY__NODE__NODE_STRING ? n->string->sval : nullptr;
+}
+
+// PostgreSQL's INTERVAL typmod range bits (utils/datetime.h): MONTH 1<<1, YEAR 1<<2, DAY 1<<3,
+// HOUR 1<<10, MINUTE 1<<11, SECOND 1<<12. The last (smallest) field names the unit of
+// `INTERVAL '5' MINUTE`.
+std::string_view IntervalUnitFromTypmod(int32_t mask) {
+  if (mask & (1 << 12)) return "second";
+  if (mask & (1 << 11)) return "minute";
+  if (mask & (1 << 10)) return "hour";
+  if (mask & (1 << 3)) return "day";
+  if (mask & (1 << 1)) return "month";
+  if (mask & (1 << 2)) return "year";
+  return "";
+}
+
+class Binder {
+ public:
+  explicit Binder(const BindContext& ctx) : ctx_(ctx) {}
+
+  std::string Pos(int32_t location) const {
+    return ctx_.lines->Position(ctx_.base_offset + static_cast<size_t>(location < 0 ? 0 : location));
+  }
+  template <typename... Args>
+  Status BindErr(int32_t location, fmt::format_string<Args...> f, Args&&... args) const {
+    return BindError("{}: {}", Pos(location), fmt::format(f, std::forward<Args>(args)...));
+  }
+  template <typename... Args>
+  Status Unsupported(int32_t location, fmt::format_string<Args...> f, Args&&... args) const {
+    return NotSupported("{}: {}", Pos(location), fmt::format(f, std::forward<Args>(args)...));
+  }
+  Status AtLocation(int32_t location, const Status& s) const {
+    return Status(s.code(), fmt::format("{}: {}", Pos(location), s.message()));
+  }
+
+  void SetScope(std::vector<ScopeColumn> scope) { scope_ = std::move(scope); }
+
+  // ---- queries ---------------------------------------------------------------------------
+  Result<PlanPtr> BindSelect(const PgQuery__SelectStmt* s, int32_t location) {
+    if (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE && s->op != PG_QUERY__SET_OPERATION__SET_OPERATION_UNDEFINED)
+      return Unsupported(location, "UNION / INTERSECT / EXCEPT are not supported yet");
+    if (s->with_clause) return Unsupported(s->with_clause->location, "WITH (common table expressions) is not supported yet");
+    if (s->n_values_lists) return Unsupported(location, "VALUES lists are not supported yet");
+    if (s->n_distinct_clause) return Unsupported(location, "SELECT DISTINCT is not supported yet");
+    if (s->n_window_clause) return Unsupported(location, "WINDOW clauses are not supported yet");
+    if (s->into_clause) return Unsupported(location, "SELECT INTO is not supported");
+    if (s->n_from_clause == 0) return Unsupported(location, "SELECT without FROM is not supported yet");
+    if (s->n_from_clause > 1) return Unsupported(location, "joins (several FROM items) are not supported yet");
+
+    WEIR_ASSIGN_OR_RETURN(PlanPtr plan, BindFrom(s->from_clause[0]));
+
+    if (s->where_clause) {
+      WEIR_ASSIGN_OR_RETURN(ExprPtr pred, BindExpr(s->where_clause));
+      WEIR_RETURN_IF_ERROR(CheckBoolean(pred, s->where_clause, "WHERE"));
+      plan = MakeFilter(plan, pred);
+    }
+    if (s->n_group_clause || s->having_clause)
+      return Unsupported(location, "GROUP BY / HAVING are not supported yet");
+
+    // SELECT list.
+    std::vector<ExprPtr> exprs;
+    std::vector<std::string> names;
+    for (size_t i = 0; i < s->n_target_list; ++i) {
+      const PgQuery__Node* t = s->target_list[i];
+      if (t->node_case != PG_QUERY__NODE__NODE_RES_TARGET) return BindErr(location, "unexpected target");
+      const PgQuery__ResTarget* rt = t->res_target;
+      if (IsStar(rt->val)) {
+        WEIR_RETURN_IF_ERROR(ExpandStar(rt->val->column_ref, &exprs, &names));
+        continue;
+      }
+      WEIR_ASSIGN_OR_RETURN(ExprPtr e, BindExpr(rt->val));
+      exprs.push_back(e);
+      names.push_back(rt->name && *rt->name ? std::string(rt->name) : DeriveName(rt->val));
+    }
+    const size_t visible = exprs.size();
+    std::vector<ScopeColumn> input_scope = scope_;
+
+    // ORDER BY: output columns (by alias or position) first, then input expressions appended
+    // as hidden outputs.
+    std::vector<SortKey> keys;
+    for (size_t i = 0; i < s->n_sort_clause; ++i) {
+      const PgQuery__SortBy* sb = s->sort_clause[i]->sort_by;
+      SortKey key;
+      key.descending = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
+      key.nulls_first = sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
+                        (key.descending && sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST);
+      int out_index = -1;
+      const PgQuery__Node* n = sb->node;
+      if (n->node_case == PG_QUERY__NODE__NODE_A_CONST && n->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
+        int pos = n->a_const->ival->ival;
+        if (pos < 1 || static_cast<size_t>(pos) > visible)
+          return BindErr(n->a_const->location, "ORDER BY position {} is not in select list", pos);
+        out_index = pos - 1;
+      } else if (n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && n->column_ref->n_fields == 1) {
+        const char* name = StringOf(n->column_ref->fields[0]);
+        for (size_t k = 0; name && k < visible; ++k)
+          if (Lower(names[k]) == Lower(name)) {
+            out_index = static_cast<int>(k);
+            break;
+          }
+      }
+      if (out_index < 0) {
+        WEIR_ASSIGN_OR_RETURN(ExprPtr e, BindExpr(n));
+        out_index = static_cast<int>(exprs.size());
+        exprs.push_back(e);
+        names.push_back("?sort?");
+      }
+      key.expr = MakeColumnRef(out_index, exprs[static_cast<size_t>(out_index)]->type, names[static_cast<size_t>(out_index)]);
+      keys.push_back(key);
+    }
+    plan = MakeProject(plan, exprs, names);
+    if (!keys.empty()) {
+      auto sort = std::make_shared<LogicalPlan>();
+      sort->kind = PlanKind::kSort;
+      sort->schema = plan->schema;
+      sort->sort_keys = std::move(keys);
+      sort->inputs.push_back(plan);
+      plan = sort;
+    }
+    if (s->limit_count || s->limit_offset) {
+      auto lim = std::make_shared<LogicalPlan>();
+      lim->kind = PlanKind::kLimit;
+      lim->schema = plan->schema;
+      if (s->limit_count) {
+        WEIR_ASSIGN_OR_RETURN(lim->limit, ConstantInt(s->limit_count, "LIMIT"));
+      }
+      if (s->limit_offset) {
+        WEIR_ASSIGN_OR_RETURN(lim->offset, ConstantInt(s->limit_offset, "OFFSET"));
+      }
+      lim->inputs.push_back(plan);
+      plan = lim;
+    }
+    if (exprs.size() > visible) {
+      std::vector<ExprPtr> final_exprs;
+      std::vector<std::string> final_names;
+      for (size_t k = 0; k < visible; ++k) {
+        final_exprs.push_back(MakeColumnRef(static_cast<int>(k), exprs[k]->type, names[k]));
+        final_names.push_back(names[k]);
+      }
+      plan = MakeProject(plan, final_exprs, final_names);
+    }
+    return plan;
+  }
+
+  Result<int64_t> ConstantInt(const PgQuery__Node* n, const char* what) {
+    WEIR_ASSIGN_OR_RETURN(ExprPtr e, BindExpr(n));
+    WEIR_ASSIGN_OR_RETURN(ExprPtr f, FoldConstants(e));
+    if (!f->is_constant() || !f->type.is_integer() || f->value.is_null || f->value.i < 0)
+      return BindErr(Location(n), "{} must be a non-negative integer constant", what);
+    return f->value.i;
+  }
+
+  Result<PlanPtr> BindFrom(const PgQuery__Node* n) {
+    switch (n->node_case) {
+      case PG_QUERY__NODE__NODE_RANGE_VAR: {
+        const PgQuery__RangeVar* rv = n->range_var;
+        std::string name = rv->relname;
+        auto rel = ctx_.lookup ? ctx_.lookup(name) : std::nullopt;
+        if (!rel) return BindErr(rv->location, "relation \"{}\" does not exist", name);
+        std::string qualifier = rv->alias && rv->alias->aliasname ? rv->alias->aliasname : name;
+        std::vector<ScopeColumn> scope;
+        for (size_t i = 0; i < rel->schema->num_fields(); ++i) {
+          const Field& f = rel->schema->field(i);
+          scope.push_back({Lower(qualifier), f.name, f.type, static_cast<int>(i)});
+        }
+        scope_ = std::move(scope);
+        return MakeScan(rel->name, rel->kind, rel->schema);
+      }
+      case PG_QUERY__NODE__NODE_RANGE_FUNCTION: {
+        const PgQuery__RangeFunction* rf = n->range_function;
+        std::string fname = "?";
+        if (rf->n_functions > 0 && rf->functions[0]->node_case == PG_QUERY__NODE__NODE_LIST &&
+            rf->functions[0]->list->n_items > 0 &&
+            rf->functions[0]->list->items[0]->node_case == PG_QUERY__NODE__NODE_FUNC_CALL) {
+          const PgQuery__FuncCall* fc = rf->functions[0]->list->items[0]->func_call;
+          fname = Lower(StringOf(fc->funcname[fc->n_funcname - 1]));
+          return Unsupported(fc->location, "table function {}() is not supported yet", fname);
+        }
+        return Unsupported(-1, "table functions are not supported yet");
+      }
+      case PG_QUERY__NODE__NODE_JOIN_EXPR:
+        return Unsupported(-1, "joins are not supported yet");
+      case PG_QUERY__NODE__NODE_RANGE_SUBSELECT:
+        return Unsupported(-1, "subqueries in FROM are not supported yet");
+      default:
+        return Unsupported(-1, "unsupported FROM item");
+    }
+  }
+
+  static bool IsStar(const PgQuery__Node* n) {
+    if (n->node_case != PG_QUERY__NODE__NODE_COLUMN_REF) return false;
+    const PgQuery__ColumnRef* c = n->column_ref;
+    return c->n_fields > 0 && c->fields[c->n_fields - 1]->node_case == PG_QUERY__NODE__NODE_A_STAR;
+  }
+
+  Status ExpandStar(const PgQuery__ColumnRef* c, std::vector<ExprPtr>* exprs,
+                    std::vector<std::string>* names) {
+    std::string qualifier;
+    if (c->n_fields == 2) qualifier = Lower(StringOf(c->fields[0]));
+    bool any = false;
+    for (const auto& col : scope_) {
+      if (!qualifier.empty() && col.qualifier != qualifier) continue;
+      exprs->push_back(MakeColumnRef(col.index, col.type, col.name));
+      names->push_back(col.name);
+      any = true;
+    }
+    if (!any) return BindErr(c->location, "missing FROM-clause entry for table \"{}\"", qualifier);
+    return Status::OK();
+  }
+
+  std::string DeriveName(const PgQuery__Node* n) const {
+    switch (n->node_case) {
+      case PG_QUERY__NODE__NODE_COLUMN_REF: {
+        const PgQuery__ColumnRef* c = n->column_ref;
+        const char* s = StringOf(c->fields[c->n_fields - 1]);
+        return s ? s : "?column?";
+      }
+      case PG_QUERY__NODE__NODE_FUNC_CALL: {
+        const PgQuery__FuncCall* f = n->func_call;
+        const char* s = StringOf(f->funcname[f->n_funcname - 1]);
+        std::string name = s ? Lower(s) : "?column?";
+        if (name == "btrim") name = "trim";
+        return name;
+      }
+      case PG_QUERY__NODE__NODE_TYPE_CAST: {
+        const PgQuery__TypeCast* t = n->type_cast;
+        if (t->arg->node_case == PG_QUERY__NODE__NODE_A_CONST) {
+          const char* s = StringOf(t->type_name->names[t->type_name->n_names - 1]);
+          return s ? Lower(s) : "?column?";
+        }
+        return DeriveName(t->arg);
+      }
+      case PG_QUERY__NODE__NODE_CASE_EXPR: return "case";
+      case PG_QUERY__NODE__NODE_COALESCE_EXPR: return "coalesce";
+      default: return "?column?";
+    }
+  }
+
+  // ---- expressions -------------------------------------------------------------------------
+  static int32_t Location(const PgQuery__Node* n) {
+    switch (n->node_case) {
+      case PG_QUERY__NODE__NODE_COLUMN_REF: return n->column_ref->location;
+      case PG_QUERY__NODE__NODE_A_CONST: return n->a_const->location;
+      case PG_QUERY__NODE__NODE_A_EXPR: return n->a_expr->location;
+      case PG_QUERY__NODE__NODE_FUNC_CALL: return n->func_call->location;
+      case PG_QUERY__NODE__NODE_TYPE_CAST: return n->type_cast->location >= 0 ? n->type_cast->location : Location(n->type_cast->arg);
+      case PG_QUERY__NODE__NODE_BOOL_EXPR: return n->bool_expr->location;
+      case PG_QUERY__NODE__NODE_NULL_TEST: return n->null_test->location;
+      case PG_QUERY__NODE__NODE_CASE_EXPR: return n->case_expr->location;
+      case PG_QUERY__NODE__NODE_COALESCE_EXPR: return n->coalesce_expr->location;
+      case PG_QUERY__NODE__NODE_SUB_LINK: return n->sub_link->location;
+      case PG_QUERY__NODE__NODE_BOOLEAN_TEST: return n->boolean_test->location;
+      default: return -1;
+    }
+  }
+
+  Status CheckBoolean(const ExprPtr& e, const PgQuery__Node* n, const char* clause) {
+    if (e->type.id == TypeId::kBoolean || e->type.id == TypeId::kNull) return Status::OK();
+    return BindErr(Location(n), "argument of {} must be type BOOLEAN, not type {}", clause,
+                   e->type.ToString());
+  }
+
+  Result<ExprPtr> BindExpr(const PgQuery__Node* n) {
+    switch (n->node_case) {
+      case PG_QUERY__NODE__NODE_COLUMN_REF: return BindColumnRef(n->column_ref);
+      case PG_QUERY__NODE__NODE_A_CONST: return BindConst(n->a_const);
+      case PG_QUERY__NODE__NODE_TYPE_CAST: return BindTypeCast(n->type_cast);
+      case PG_QUERY__NODE__NODE_A_EXPR: return BindAExpr(n->a_expr);
+      case PG_QUERY__NODE__NODE_BOOL_EXPR: {
+        const PgQuery__BoolExpr* b = n->bool_expr;
+        const char* fn = b->boolop == PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR ? "and"
+                         : b->boolop == PG_QUERY__BOOL_EXPR_TYPE__OR_EXPR ? "or" : "not";
+        std::vector<ExprPtr> args;
+        for (size_t i = 0; i < b->n_args; ++i) {
+          WEIR_ASSIGN_OR_RETURN(ExprPtr a, BindExpr(b->args[i]));
+          WEIR_RETURN_IF_ERROR(CheckBoolean(a, b->args[i], fn[0] == 'a' ? "AND" : fn[0] == 'o' ? "OR" : "NOT"));
+          args.push_back(a);
+        }
+        if (std::strcmp(fn, "not") == 0) return Call("not", {args[0]}, b->location);
+        ExprPtr acc = args[0];
+        for (size_t i = 1; i < args.size(); ++i) {
+          WEIR_ASSIGN_OR_RETURN(acc, Call(fn, {acc, args[i]}, b->location));
+        }
+        return acc;
+      }
+      case PG_QUERY__NODE__NODE_NULL_TEST: {
+        const PgQuery__NullTest* t = n->null_test;
+        WEIR_ASSIGN_OR_RETURN(ExprPtr a, BindExpr(t->arg));
+        return Call(t->nulltesttype == PG_QUERY__NULL_TEST_TYPE__IS_NULL ? "is_null" : "is_not_null",
+                    {a}, t->location);
+      }
+      case PG_QUERY__NODE__NODE_BOOLEAN_TEST: {
+        const PgQuery__BooleanTest* t = n->boolean_test;
+        WEIR_ASSIGN_OR_RETURN(ExprPtr a, BindExpr(t->arg));
+        const char* fn = nullptr;
+        switch (t->booltesttype) {
+          case PG_QUERY__BOOL_TEST_TYPE__IS_TRUE: fn = "is_true"; break;
+          case PG_QUERY__BOOL_TEST_TYPE__IS_NOT_TRUE: fn = "is_not_true"; break;
+          case PG_QUERY__BOOL_TEST_TYPE__IS_FALSE: fn = "is_false"; break;
+          case PG_QUERY__BOOL_TEST_TYPE__IS_NOT_FALSE: fn = "is_not_false"; break;
+          case PG_QUERY__BOOL_TEST_TYPE__IS_UNKNOWN: fn = "is_null"; break;
+          case PG_QUERY__BOOL_TEST_TYPE__IS_NOT_UNKNOWN: fn = "is_not_null"; break;
+          default: return Unsupported(t->location, "unsupported boolean test");
+        }
+        return Call(fn, {a}, t->location);
+      }
+      case PG_QUERY__NODE__NODE_FUNC_CALL: return BindFuncCall(n->func_call);
+      case PG_QUERY__NODE__NODE_CASE_EXPR: return BindCase(n->case_expr);
+      case PG_QUERY__NODE__NODE_COALESCE_EXPR: {
+        const PgQuery__CoalesceExpr* c = n->coalesce_expr;
+        std::vector<ExprPtr> args;
+        for (size_t i = 0; i < c->n_args; ++i) {
+          WEIR_ASSIGN_OR_RETURN(ExprPtr a, BindExpr(c->args[i]));
+          args.push_back(a);
+        }
+        return Unify(ExprKind::kCoalesce, std::move(args), false, c->location, "COALESCE");
+      }
+      case PG_QUERY__NODE__NODE_SUB_LINK:
+        return Unsupported(n->sub_link->location, "subqueries are not supported yet");
+      case PG_QUERY__NODE__NODE_SQLVALUE_FUNCTION:
+        return Unsupported(n->sqlvalue_function->location,
+                           "CURRENT_TIMESTAMP and friends are not supported in streaming queries");
+      case PG_QUERY__NODE__NODE_PARAM_REF:
+        return Unsupported(n->param_ref->location, "parameters ($n) are not supported");
+      default:
+        return Unsupported(Location(n), "unsupported expression");
+    }
+  }
+
+  Result<ExprPtr> BindColumnRef(const PgQuery__ColumnRef* c) {
+    if (c->n_fields > 0 && c->fields[c->n_fields - 1]->node_case == PG_QUERY__NODE__NODE_A_STAR)
+      return BindErr(c->location, "* is only allowed in the SELECT list");
+    std::string qualifier, name;
+    if (c->n_fields == 1) {
+      name = StringOf(c->fields[0]);
+    } else if (c->n_fields == 2) {
+      qualifier = Lower(StringOf(c->fields[0]));
+      name = StringOf(c->fields[1]);
+    } else {
+      return BindErr(c->location, "improper qualified name (too many dotted names)");
+    }
+    const ScopeColumn* found = nullptr;
+    for (const auto& col : scope_) {
+      if (!qualifier.empty() && col.qualifier != qualifier) continue;
+      if (Lower(col.name) != Lower(name)) continue;
+      if (found) return BindErr(c->location, "column reference \"{}\" is ambiguous", name);
+      found = &col;
+    }
+    if (!found) {
+      if (!qualifier.empty()) {
+        bool known = false;
+        for (const auto& col : scope_) known |= col.qualifier == qualifier;
+        if (!known) return BindErr(c->location, "missing FROM-clause entry for table \"{}\"", qualifier);
+        return BindErr(c->location, "column {}.{} does not exist", qualifier, name);
+      }
+      return BindErr(c->location, "column \"{}\" does not exist", name);
+    }
+    return MakeColumnRef(found->index, found->type, found->name);
+  }
+
+  Result<ExprPtr> BindConst(const PgQuery__AConst* c) {
+    if (c->isnull) return MakeLiteral(Value::Null());
+    switch (c->val_case) {
+      case PG_QUERY__A__CONST__VAL_IVAL: return MakeLiteral(Value::Int32(c->ival->ival));
+      case PG_QUERY__A__CONST__VAL_BOOLVAL: return MakeLiteral(Value::Boolean(c->boolval->boolval));
+      case PG_QUERY__A__CONST__VAL_SVAL: return MakeLiteral(Value::Varchar(c->sval->sval), true);
+      case PG_QUERY__A__CONST__VAL_FVAL: {
+        std::string_view text = c->fval->fval;
+        bool integral = text.find_first_of(".eE") == std::string_view::npos;
+        if (integral) {
+          int64_t v;
+          auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+          if (r.ec == std::errc() && r.ptr == text.data() + text.size()) return MakeLiteral(Value::Int64(v));
+        }
+        if (text.find_first_of("eE") == std::string_view::npos) {
+          size_t dot = text.find('.');
+          int scale = dot == std::string_view::npos ? 0 : static_cast<int>(text.size() - dot - 1);
+          int digits = 0;
+          for (char ch : text) digits += (ch >= '0' && ch <= '9');
+          int precision = std::max(digits, scale);
+          if (precision <= kDecimalPrecisionMax) {
+            int64_t v;
+            if (ParseDecimal(text, precision, scale, &v))
+              return MakeLiteral(Value::Decimal(v, static_cast<uint8_t>(precision), static_cast<uint8_t>(scale)));
+          }
+        }
+        double d;
+        auto r = std::from_chars(text.data(), text.data() + text.size(), d);
+        if (r.ec != std::errc()) return BindErr(c->location, "invalid numeric literal {}", text);
+        return MakeLiteral(Value::Double(d));
+      }
+      default:
+        return Unsupported(c->location, "unsupported literal");
+    }
+  }
+
+  Result<DataType> BindTypeName(const PgQuery__TypeName* t, std::string* interval_unit) {
+    std::string name;
+    for (size_t i = 0; i < t->n_names; ++i) {
+      const char* s = StringOf(t->names[i]);
+      if (!s) continue;
+      if (std::strcmp(s, "pg_catalog") == 0) continue;
+      if (!name.empty()) name += '.';
+      name += s;
+    }
+    if (t->n_array_bounds) return Unsupported(t->location, "array types are not supported");
+    int args[2];
+    int nargs = 0;
+    for (size_t i = 0; i < t->n_typmods && nargs < 2; ++i) {
+      const PgQuery__Node* m = t->typmods[i];
+      if (m->node_case == PG_QUERY__NODE__NODE_A_CONST && m->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL)
+        args[nargs++] = m->a_const->ival->ival;
+    }
+    std::string lname = Lower(name);
+    if (lname == "interval") {
+      if (nargs >= 1 && interval_unit) *interval_unit = IntervalUnitFromTypmod(args[0]);
+      nargs = 0;
+    }
+    if (lname == "varchar" || lname == "bpchar" || lname == "text" || lname == "timestamp") nargs = 0;
+    if (lname == "timestamptz")
+      return Unsupported(t->location, "TIMESTAMP WITH TIME ZONE is not supported; use TIMESTAMP");
+    auto type = DataTypeFromName(lname, args, nargs);
+    if (!type.ok()) return AtLocation(t->location, type.status());
+    return type;
+  }
+
+  Result<ExprPtr> BindTypeCast(const PgQuery__TypeCast* tc) {
+    std::string unit;
+    WEIR_ASSIGN_OR_RETURN(DataType to, BindTypeName(tc->type_name, &unit));
+    int32_t loc = Location(tc->arg);
+    if (to.id == TypeId::kInterval && tc->arg->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+        tc->arg->a_const->val_case == PG_QUERY__A__CONST__VAL_SVAL) {
+      Interval iv;
+      if (!ParseInterval(tc->arg->a_const->sval->sval, unit, &iv))
+        return BindErr(loc, "invalid input syntax for type INTERVAL: \"{}\"", tc->arg->a_const->sval->sval);
+      return MakeLiteral(Value::IntervalValue(iv));
+    }
+    WEIR_ASSIGN_OR_RETURN(ExprPtr arg, BindExpr(tc->arg));
+    return CastTo(arg, to, true, loc);
+  }
+
+  // Casts `e` to `to` (no-op when equal). Constant casts are folded now so that a bad literal
+  // ('abc'::TIMESTAMP) is reported at plan time with its position.
+  Result<ExprPtr> CastTo(ExprPtr e, DataType to, bool explicit_cast, int32_t location) {
+    if (e->type == to) return e;
+    if (e->type.id == TypeId::kNull) return MakeLiteral(Value::Null(to));
+    auto binding = BindCast(e->type, to, explicit_cast || e->untyped_literal);
+    if (!binding.ok()) return AtLocation(location, binding.status());
+    ExprPtr call = MakeCall(std::move(binding).value(), {e}, location);
+    if (e->is_constant()) {
+      auto folded = FoldConstants(call);
+      if (!folded.ok()) return AtLocation(location, folded.status());
+      return folded;
+    }
+    return call;
+  }
+
+  // Binds a call to a registry function, inserting implicit casts.
+  Result<ExprPtr> Call(std::string_view name, std::vector<ExprPtr> args, int32_t location) {
+    std::vector<ArgInfo> infos;
+    for (const auto& a : args)
+      infos.push_back(ArgInfo{a->type, a->is_constant() ? &a->value : nullptr, a->untyped_literal});
+    auto binding = BindFunction(name, infos);
+    if (!binding.ok()) return AtLocation(location, binding.status());
+    FunctionBinding fn = std::move(binding).value();
+    for (size_t i = 0; i < args.size() && i < fn.arg_types.size(); ++i) {
+      if (args[i]->type == fn.arg_types[i] || fn.arg_types[i].id == TypeId::kNull) continue;
+      WEIR_ASSIGN_OR_RETURN(args[i], CastTo(args[i], fn.arg_types[i], false, location));
+    }
+    return MakeCall(std::move(fn), std::move(args), location);
+  }
+
+  Result<ExprPtr> BindAExpr(const PgQuery__AExpr* a) {
+    const char* op = a->n_name > 0 ? StringOf(a->name[a->n_name - 1]) : "";
+    std::string_view sop = op ? op : "";
+    switch (a->kind) {
+      case PG_QUERY__A__EXPR__KIND__AEXPR_OP: {
+        if (!a->lexpr) {  // prefix operator
+          WEIR_ASSIGN_OR_RETURN(ExprPtr r, BindExpr(a->rexpr));
+          if (sop == "-") {
+            if (r->is_constant() && !r->value.is_null) {
+              // Fold negative literals directly so INT64_MIN literals work.
+              Value v = r->value;
+              if (v.type.id == TypeId::kDouble) { v.d = -v.d; return MakeLiteral(v); }
+              if (v.type.is_integer() || v.type.id == TypeId::kDecimal) {
+                if (v.i != INT64_MIN) { v.i = -v.i; return MakeLiteral(v); }
+              }
+            }
+            return Call("negate", {r}, a->location);
+          }
+          if (sop == "+") return r;
+          return Unsupported(a->location, "operator does not exist: {} {}", sop, r->type.ToString());
+        }
+        WEIR_ASSIGN_OR_RETURN(ExprPtr l, BindExpr(a->lexpr));
+        WEIR_ASSIGN_OR_RETURN(ExprPtr r, BindExpr(a->rexpr));
+        static const std::pair<std::string_view, const char*> kOps[] = {
+            {"+", "add"}, {"-", "subtract"}, {"*", "multiply"}, {"/", "divide"}, {"%", "modulo"},
+            {"=", "eq"},  {"<>", "ne"},      {"!=", "ne"},      {"<", "lt"},     {"<=", "le"},
+            {">", "gt"},  {">=", "ge"},      {"||", "concat_op"}, {"~~", "like"}, {"!~~", "not_like"},
+            {"~~*", "ilike"}};
+        for (const auto& [text, fn] : kOps)
+          if (sop == text) return Call(fn, {l, r}, a->location);
+        return Unsupported(a->location, "operator does not exist: {} {} {}", l->type.ToString(), sop,
+                           r->type.ToString());
+      }
+      case PG_QUERY__A__EXPR__KIND__AEXPR_LIKE:
+      case PG_QUERY__A__EXPR__KIND__AEXPR_ILIKE: {
+        WEIR_ASSIGN_OR_RETURN(ExprPtr l, BindExpr(a->lexpr));
+        WEIR_ASSIGN_OR_RETURN(ExprPtr r, BindExpr(a->rexpr));
+        bool negated = sop.size() > 0 && sop[0] == '!';
+        if (a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_ILIKE) {
+          WEIR_ASSIGN_OR_RETURN(ExprPtr m, Call("ilike", {l, r}, a->location));
+          return negated ? Call("not", {m}, a->location) : m;
+        }
+        return Call(negated ? "not_like" : "like", {l, r}, a->location);
+      }
+      case PG_QUERY__A__EXPR__KIND__AEXPR_IN: {
+        WEIR_ASSIGN_OR_RETURN(ExprPtr l, BindExpr(a->lexpr));
+        if (a->rexpr->node_case != PG_QUERY__NODE__NODE_LIST)
+          return Unsupported(a->location, "IN (subquery) is not supported yet");
+        std::vector<ExprPtr> items;
+        for (size_t i = 0; i < a->rexpr->list->n_items; ++i) {
+          WEIR_ASSIGN_OR_RETURN(ExprPtr it, BindExpr(a->rexpr->list->items[i]));
+          items.push_back(it);
+        }
+        bool all_const = true;
+        for (const auto& it : items) all_const &= IsConstantExpr(*it);
+        ExprPtr result;
+        if (all_const) {
+          // Coerce probe and list to one type, fold the list to literals, call "in".
+          ArgInfo acc{l->type, nullptr, l->untyped_literal};
+          DataType common = l->type;
+          for (const auto& it : items) {
+            auto t = CommonSuperType(ArgInfo{common, nullptr, false}, ArgInfo{it->type, nullptr, it->untyped_literal});
+            if (!t.ok()) return AtLocation(a->location, t.status());
+            common = *t;
+          }
+          (void)acc;
+          std::vector<ExprPtr> args;
+          WEIR_ASSIGN_OR_RETURN(ExprPtr probe, CastTo(l, common, false, a->location));
+          args.push_back(probe);
+          for (auto& it : items) {
+            WEIR_ASSIGN_OR_RETURN(ExprPtr c, CastTo(it, common, false, a->location));
+            WEIR_ASSIGN_OR_RETURN(c, FoldConstants(c));
+            args.push_back(c);
+          }
+          WEIR_ASSIGN_OR_RETURN(result, Call("in", std::move(args), a->location));
+        } else {
+          // Non-constant list: x = a OR x = b ...
+          for (auto& it : items) {
+            WEIR_ASSIGN_OR_RETURN(ExprPtr eq, Call("eq", {l, it}, a->location));
+            if (!result) result = eq;
+            else {
+              WEIR_ASSIGN_OR_RETURN(result, Call("or", {result, eq}, a->location));
+            }
+          }
+        }
+        if (sop == "<>") return Call("not", {result}, a->location);
+        return result;
+      }
+      case PG_QUERY__A__EXPR__KIND__AEXPR_BETWEEN:
+      case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN: {
+        WEIR_ASSIGN_OR_RETURN(ExprPtr x, BindExpr(a->lexpr));
+        const PgQuery__List* bounds = a->rexpr->list;
+        WEIR_ASSIGN_OR_RETURN(ExprPtr lo, BindExpr(bounds->items[0]));
+        WEIR_ASSIGN_OR_RETURN(ExprPtr hi, BindExpr(bounds->items[1]));
+        WEIR_ASSIGN_OR_RETURN(ExprPtr ge, Call("ge", {x, lo}, a->location));
+        WEIR_ASSIGN_OR_RETURN(ExprPtr le, Call("le", {x, hi}, a->location));
+        WEIR_ASSIGN_OR_RETURN(ExprPtr both, Call("and", {ge, le}, a->location));
+        if (a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN) return Call("not", {both}, a->location);
+        return both;
+      }
+      case PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF: {
+        WEIR_ASSIGN_OR_RETURN(ExprPtr l, BindExpr(a->lexpr));
+        WEIR_ASSIGN_OR_RETURN(ExprPtr r, BindExpr(a->rexpr));
+        WEIR_ASSIGN_OR_RETURN(ExprPtr eq, Call("eq", {l, r}, a->location));
+        return Unify(ExprKind::kCase, {eq, MakeLiteral(Value::Null(l->type)), l}, true, a->location, "NULLIF");
+      }
+      case PG_QUERY__A__EXPR__KIND__AEXPR_DISTINCT:
+      case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_DISTINCT: {
+        // a IS DISTINCT FROM b  ==  CASE WHEN a IS NULL THEN b IS NOT NULL
+        //                             WHEN b IS NULL THEN true ELSE a <> b END
+        WEIR_ASSIGN_OR_RETURN(ExprPtr l, BindExpr(a->lexpr));
+        WEIR_ASSIGN_OR_RETURN(ExprPtr r, BindExpr(a->rexpr));
+        WEIR_ASSIGN_OR_RETURN(ExprPtr ln, Call("is_null", {l}, a->location));
+        WEIR_ASSIGN_OR_RETURN(ExprPtr rn, Call("is_null", {r}, a->location));
+        WEIR_ASSIGN_OR_RETURN(ExprPtr rnn, Call("is_not_null", {r}, a->location));
+        WEIR_ASSIGN_OR_RETURN(ExprPtr ne, Call("ne", {l, r}, a->location));
+        WEIR_ASSIGN_OR_RETURN(ExprPtr d, Unify(ExprKind::kCase, {ln, rnn, rn, MakeLiteral(Value::Boolean(true)), ne},
+                                                true, a->location, "IS DISTINCT FROM"));
+        if (a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NOT_DISTINCT) return Call("not", {d}, a->location);
+        return d;
+      }
+      default:
+        return Unsupported(a->location, "unsupported operator {}", sop);
+    }
+  }
+
+  // Builds CASE / COALESCE with all result branches cast to their common type.
+  // For kCase, `args` = [when1, then1, ..., else?] and results are the odd positions + else.
+  Result<ExprPtr> Unify(ExprKind kind, std::vector<ExprPtr> args, bool has_else, int32_t location,
+                        const char* what) {
+    std::vector<size_t> results;
+    if (kind == ExprKind::kCase) {
+      size_t pairs = (args.size() - (has_else ? 1 : 0)) / 2;
+      for (size_t k = 0; k < pairs; ++k) results.push_back(2 * k + 1);
+      if (has_else) results.push_back(args.size() - 1);
+    } else {
+      for (size_t k = 0; k < args.size(); ++k) results.push_back(k);
+    }
+    DataType common = DataType::Null();
+    bool all_untyped = true;
+    for (size_t k : results) {
+      const ExprPtr& e = args[k];
+      if (e->type.id == TypeId::kNull) continue;
+      all_untyped &= e->untyped_literal;
+      if (common.id == TypeId::kNull) {
+        common = e->type;
+        continue;
+      }
+      auto t = CommonSuperType(ArgInfo{common, nullptr, false}, ArgInfo{e->type, nullptr, e->untyped_literal});
+      if (!t.ok()) return BindErr(location, "{} types {} and {} cannot be matched", what, common.ToString(), e->type.ToString());
+      common = *t;
+    }
+    if (common.id == TypeId::kNull) common = DataType::Varchar();
+    (void)all_untyped;
+    for (size_t k : results) {
+      WEIR_ASSIGN_OR_RETURN(args[k], CastTo(args[k], common, false, location));
+    }
+    auto e = std::make_shared<Expr>();
+    e->kind = kind;
+    e->type = common;
+    e->args = std::move(args);
+    e->has_else = has_else;
+    e->location = location;
+    return ExprPtr(e);
+  }
+
+  Result<ExprPtr> BindCase(const PgQuery__CaseExpr* c) {
+    ExprPtr subject;
+    if (c->arg) {
+      WEIR_ASSIGN_OR_RETURN(subject, BindExpr(c->arg));
+    }
+    std::vector<ExprPtr> args;
+    for (size_t i = 0; i < c->n_args; ++i) {
+      const PgQuery__CaseWhen* w = c->args[i]->case_when;
+      WEIR_ASSIGN_OR_RETURN(ExprPtr cond, BindExpr(w->expr));
+      if (subject) {
+        WEIR_ASSIGN_OR_RETURN(cond, Call("eq", {subject, cond}, w->location));
+      } else {
+        WEIR_RETURN_IF_ERROR(CheckBoolean(cond, w->expr, "CASE/WHEN"));
+      }
+      WEIR_ASSIGN_OR_RETURN(ExprPtr res, BindExpr(w->result));
+      args.push_back(cond);
+      args.push_back(res);
+    }
+    bool has_else = c->defresult != nullptr;
+    if (has_else) {
+      WEIR_ASSIGN_OR_RETURN(ExprPtr d, BindExpr(c->defresult));
+      args.push_back(d);
+    }
+    return Unify(ExprKind::kCase, std::move(args), has_else, c->location, "CASE");
+  }
+
+  Result<ExprPtr> BindFuncCall(const PgQuery__FuncCall* f) {
+    std::string name = Lower(StringOf(f->funcname[f->n_funcname - 1]));
+    if (f->over) return Unsupported(f->location, "window function {}() is not supported yet", name);
+    if (IsAggregateFunctionName(name) || f->agg_star || f->agg_distinct || f->agg_filter)
+      return Unsupported(f->location, "aggregate function {}() is not supported yet", name);
+    std::vector<ExprPtr> args;
+    for (size_t i = 0; i < f->n_args; ++i) {
+      WEIR_ASSIGN_OR_RETURN(ExprPtr a, BindExpr(f->args[i]));
+      args.push_back(a);
+    }
+    if (name == "btrim") name = "trim";
+    if (name == "coalesce") return Unify(ExprKind::kCoalesce, std::move(args), false, f->location, "COALESCE");
+    if (name == "nullif" && args.size() == 2) {
+      WEIR_ASSIGN_OR_RETURN(ExprPtr eq, Call("eq", {args[0], args[1]}, f->location));
+      return Unify(ExprKind::kCase, {eq, MakeLiteral(Value::Null(args[0]->type)), args[0]}, true, f->location, "NULLIF");
+    }
+    return Call(name, std::move(args), f->location);
+  }
+
+ private:
+  const BindContext& ctx_;
+  std::vector<ScopeColumn> scope_;
+};
+
+}  // namespace
+
+Result<PlanPtr> BindQuery(const PgQuery__Node* stmt, const BindContext& ctx) {
+  Binder b(ctx);
+  if (stmt->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+    return NotSupported("{}: expected a SELECT query", ctx.lines->Position(ctx.base_offset));
+  return b.BindSelect(stmt->select_stmt, 0);
+}
+
+Result<ExprPtr> BindStandaloneExpr(std::string_view sql, size_t offset, const Schema& input,
+                                   const LineMap& lines) {
+  static constexpr std::string_view kPrefix = "SELECT ";
+  std::string text = std::string(kPrefix) + std::string(sql);
+  // Positions inside `text` are shifted by the prefix; compensate in the base offset.
+  size_t base = offset >= kPrefix.size() ? offset - kPrefix.size() : 0;
+  auto tree = PgParseTree::Parse(text, base, lines);
+  if (!tree.ok()) return tree.status();
+  const PgQuery__Node* stmt = tree->statement();
+  const PgQuery__SelectStmt* s = stmt->select_stmt;
+  if (stmt->node_case != PG_QUERY__NODE__NODE_SELECT_STMT || s->n_target_list != 1 || s->n_from_clause)
+    return SyntaxError("{}: expected a single expression", lines.Position(offset));
+  BindContext ctx;
+  ctx.lines = &lines;
+  ctx.base_offset = base;
+  Binder b(ctx);
+  std::vector<ScopeColumn> scope;
+  for (size_t i = 0; i < input.num_fields(); ++i)
+    scope.push_back({"", input.field(i).name, input.field(i).type, static_cast<int>(i)});
+  b.SetScope(std::move(scope));
+  return b.BindExpr(s->target_list[0]->res_target->val);
+}
+
+}  // namespace weir

@@ -1,0 +1,40 @@
+// Binder: resolves a libpg_query parse tree against the catalog into a typed LogicalPlan.
+//
+// Names are resolved case-insensitively; every error is kBindError (or kNotSupported for valid
+// SQL outside Weir's dialect) and starts with the `LINE:COL` of the offending token in the
+// script, e.g. `3:8: column "dealy" does not exist`.
+// Stateless apart from the context; thread-compatible.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "sql/logical_plan.h"
+#include "sql/pg_parse.h"
+
+namespace weir {
+
+struct RelationRef {
+  std::string name;
+  ObjectKind kind;
+  SchemaPtr schema;
+};
+
+struct BindContext {
+  const LineMap* lines = nullptr;
+  size_t base_offset = 0;  // byte offset of the parsed text in the script
+  /// Catalog lookup of a source or materialized view by name.
+  std::function<std::optional<RelationRef>(std::string_view)> lookup;
+};
+
+/// Binds a query statement (SELECT) into a logical plan (not yet optimized).
+Result<PlanPtr> BindQuery(const PgQuery__Node* stmt, const BindContext& ctx);
+
+/// Parses and binds a scalar expression `sql` over the columns of `input` (used for WATERMARK
+/// FOR ... AS expressions). `offset` is the byte offset of `sql` in the script.
+Result<ExprPtr> BindStandaloneExpr(std::string_view sql, size_t offset, const Schema& input,
+                                   const LineMap& lines);
+
+}  // namespace weir

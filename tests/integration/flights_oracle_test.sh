@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Compares Weir's results on the 3,000,000 real flights with DuckDB's (an independent engine,
+# via ../shared/oracle/duckdb-sql). Skips with a message where ../shared is absent.
+# Usage: tests/integration/flights_oracle_test.sh [BUILD_DIR]
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+. tests/integration/lib.sh
+weir="${1:-build}/weir"
+oracle=../shared/oracle/duckdb-sql
+if [ ! -x "$oracle" ] && [ ! -f "$oracle" ]; then
+  skip "flights vs DuckDB" "../shared/oracle/duckdb-sql is absent"
+  echo "0 passed, 0 failed"; exit 0
+fi
+scripts/get-flights.sh || { echo "0 passed, 1 failed"; exit 1; }
+csv="$PWD/data/flights-3m.csv"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+source_sql="CREATE SOURCE flights (date TIMESTAMP, delay BIGINT, distance BIGINT, origin VARCHAR, destination VARCHAR)
+WITH (connector = 'file', path = '$csv', format = 'csv', header = 'true');"
+
+# compare NAME WEIR_SELECT DUCKDB_SELECT: both outputs sorted, compared byte for byte.
+compare() {
+  local name="$1" wq="$2" dq="$3"
+  printf '%s\n%s;\n' "$source_sql" "$wq" > "$tmp/$name.sql"
+  "$weir" run "$tmp/$name.sql" --format csv > "$tmp/$name.weir" || return 1
+  bash "$oracle" "$dq" > "$tmp/$name.duck" || return 1
+  head -1 "$tmp/$name.weir" > "$tmp/$name.wh"; head -1 "$tmp/$name.duck" > "$tmp/$name.dh"
+  diff "$tmp/$name.wh" "$tmp/$name.dh" || return 1
+  tail -n +2 "$tmp/$name.weir" | LC_ALL=C sort > "$tmp/$name.ws"
+  tail -n +2 "$tmp/$name.duck" | LC_ALL=C sort > "$tmp/$name.ds"
+  local n; n=$(wc -l < "$tmp/$name.ws")
+  [ "$n" -gt 0 ] || { echo "no rows"; return 1; }
+  diff -q "$tmp/$name.ws" "$tmp/$name.ds" >/dev/null || { diff "$tmp/$name.ws" "$tmp/$name.ds" | head; return 1; }
+  echo "$n rows identical"
+}
+from="read_csv('$csv', header = true, columns = {'date': 'TIMESTAMP', 'delay': 'BIGINT', 'distance': 'BIGINT', 'origin': 'VARCHAR', 'destination': 'VARCHAR'})"
+
+check "filter/projection (long-haul delays)" compare longhaul \
+  "SELECT date, origin, destination, distance, delay, CAST(delay AS DOUBLE) / 60 AS delay_hours FROM flights WHERE delay > 60 AND distance >= 1500" \
+  "SELECT date, origin, destination, distance, delay, CAST(delay AS DOUBLE) / 60 AS delay_hours FROM $from WHERE delay > 60 AND distance >= 1500"
+check "string and time functions" compare funcs \
+  "SELECT lower(origin) || '-' || lower(destination) AS route, date_trunc('hour', date) AS hour, extract(dow FROM date) AS dow, delay * distance AS x FROM flights WHERE origin LIKE 'S%' AND destination IN ('JFK', 'LAX', 'ORD')" \
+  "SELECT lower(origin) || '-' || lower(destination) AS route, date_trunc('hour', date) AS hour, extract(dow FROM date) AS dow, delay * distance AS x FROM $from WHERE origin LIKE 'S%' AND destination IN ('JFK', 'LAX', 'ORD')"
+check "CASE / BETWEEN / arithmetic" compare case \
+  "SELECT origin, CASE WHEN delay < 0 THEN 'early' WHEN delay BETWEEN 0 AND 15 THEN 'on time' ELSE 'late' END AS status, distance / 100 AS hundreds, distance % 7 AS m FROM flights WHERE date >= TIMESTAMP '2001-06-30 20:00:00'" \
+  "SELECT origin, CASE WHEN delay < 0 THEN 'early' WHEN delay BETWEEN 0 AND 15 THEN 'on time' ELSE 'late' END AS status, distance // 100 AS hundreds, distance % 7 AS m FROM $from WHERE date >= TIMESTAMP '2001-06-30 20:00:00'"
+check "example flights_filter sink output" bash -c "
+  set -e
+  '$weir' run examples/flights_filter.sql > '$tmp/ex.out'
+  tail -n +2 data/long_haul_delays.csv | LC_ALL=C sort > '$tmp/ex.ws'
+  bash '$oracle' \"SELECT date, origin, destination, distance, delay, CAST(delay AS DOUBLE) / 60 AS delay_hours, date_trunc('day', date) AS day FROM $from WHERE delay > 60 AND distance >= 1500\" | tail -n +2 | LC_ALL=C sort > '$tmp/ex.ds'
+  diff -q '$tmp/ex.ws' '$tmp/ex.ds'
+  bash '$oracle' \"SELECT date, destination, delay FROM $from WHERE origin = 'SFO' AND extract(hour FROM date) < 5 AND delay > 120 ORDER BY delay DESC, date LIMIT 10\" > '$tmp/ex.top'
+  diff '$tmp/ex.top' '$tmp/ex.out'
+"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
