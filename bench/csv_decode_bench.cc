@@ -9,6 +9,8 @@
 //   BM_DecodeFlights/project2 the same, projection (delay, origin)
 //   BM_FileSourceFlights      the file source: read(2) + decode, all columns
 //   BM_EncodeFlights          CSV encoder over the decoded batches (header + 3 M rows)
+//   BM_DecodeFlightsJson      JSON Lines decoder over the same rows encoded as JSON
+//   BM_EncodeFlightsJson      JSON Lines encoder (bytes = JSON output)
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
@@ -153,6 +155,77 @@ void BM_EncodeFlights(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * bytes);
 }
 BENCHMARK(BM_EncodeFlights)->Unit(benchmark::kMillisecond);
+
+// The same rows as JSON Lines (encoded once from the CSV): JSON decode and encode rates.
+const std::string& FlightsJson() {
+  static const std::string json = [] {
+    std::vector<RecordBatch> batches;
+    DecodeAll(FlightsText(), {0, 1, 2, 3, 4}, &batches);
+    auto encoder = MakeEncoder("json", FlightsSchema(), false, Options());
+    if (!encoder.ok()) std::abort();
+    Buffer out;
+    for (const RecordBatch& b : batches) (*encoder)->Encode(b, &out);
+    return std::string(reinterpret_cast<const char*>(out.data()), out.size());
+  }();
+  return json;
+}
+
+void BM_DecodeFlightsJson(benchmark::State& state) {
+  if (FlightsText().empty()) {
+    state.SkipWithError(("flights file not found: " + FlightsPath()).c_str());
+    return;
+  }
+  const std::string& text = FlightsJson();
+  int64_t rows = 0;
+  for (auto _ : state) {
+    BadRecordHandler handler("flights.jsonl", ErrorPolicy::kFail);
+    auto decoder = MakeDecoder("json", FlightsSchema(), {0, 1, 2, 3, 4}, Options(), &handler);
+    if (!decoder.ok()) std::abort();
+    RecordBatch batch;
+    size_t pos = 0;
+    rows = 0;
+    while (pos < text.size()) {
+      batch.set_num_rows(0);
+      size_t consumed = 0;
+      if (!(*decoder)
+               ->Decode(text.data() + pos, text.size() - pos, true, kBatchRowsDefault, &batch,
+                        &consumed)
+               .ok())
+        std::abort();
+      pos += consumed;
+      rows += batch.num_rows();
+    }
+    benchmark::DoNotOptimize(rows);
+  }
+  state.counters["rows"] = static_cast<double>(rows);
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(text.size()));
+}
+BENCHMARK(BM_DecodeFlightsJson)->Unit(benchmark::kMillisecond);
+
+void BM_EncodeFlightsJson(benchmark::State& state) {
+  if (FlightsText().empty()) {
+    state.SkipWithError(("flights file not found: " + FlightsPath()).c_str());
+    return;
+  }
+  static std::vector<RecordBatch> batches;
+  if (batches.empty()) DecodeAll(FlightsText(), {0, 1, 2, 3, 4}, &batches);
+  auto encoder = MakeEncoder("json", FlightsSchema(), false, Options());
+  if (!encoder.ok()) std::abort();
+  Buffer out;
+  int64_t bytes = 0;
+  for (auto _ : state) {
+    bytes = 0;
+    for (const RecordBatch& batch : batches) {
+      (*encoder)->Encode(batch, &out);
+      bytes += static_cast<int64_t>(out.size());
+      out.Clear();
+    }
+    benchmark::DoNotOptimize(bytes);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * bytes);
+}
+BENCHMARK(BM_EncodeFlightsJson)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace weir

@@ -34,7 +34,8 @@ struct Call {
       : args(std::move(columns)) {
     std::vector<ArgInfo> infos;
     for (size_t k = 0; k < args.size(); ++k)
-      infos.push_back(ArgInfo{args[k].type(), k < constants.size() ? constants[k] : nullptr, false});
+      infos.push_back(
+          ArgInfo{args[k].type(), k < constants.size() ? constants[k] : nullptr, false});
     Result<FunctionBinding> b = BindFunction(name, infos);
     if (!b.ok()) std::abort();
     binding = std::move(b).value();
@@ -64,8 +65,10 @@ Column Int64s(std::mt19937_64& rng, int64_t lo, int64_t hi, bool with_nulls = fa
   Column c(DataType::Int64());
   std::uniform_int_distribution<int64_t> d(lo, hi);
   for (int64_t i = 0; i < kRows; ++i) {
-    if (with_nulls && i % 10 == 3) c.AppendNull();
-    else c.Append<int64_t>(d(rng));
+    if (with_nulls && i % 10 == 3)
+      c.AppendNull();
+    else
+      c.Append<int64_t>(d(rng));
   }
   return c;
 }
@@ -106,8 +109,10 @@ Column Timestamps(std::mt19937_64& rng, bool ordered) {
   ParseTimestamp(ordered ? "2024-01-31 23:30:00" : "2024-01-01 00:00:00", &base);
   int64_t t = base;
   for (int64_t i = 0; i < kRows; ++i) {
-    if (ordered) t += static_cast<int64_t>(rng() % (2 * kMicrosPerSecond));
-    else t = base + static_cast<int64_t>(rng() % (365 * kMicrosPerDay));
+    if (ordered)
+      t += static_cast<int64_t>(rng() % (2 * kMicrosPerSecond));
+    else
+      t = base + static_cast<int64_t>(rng() % (365 * kMicrosPerDay));
     c.Append<int64_t>(t);
   }
   return c;
@@ -122,7 +127,8 @@ BENCHMARK(BM_AddBigintColumnConstant);
 
 void BM_AddBigintColumnsWithNulls(benchmark::State& state) {
   std::mt19937_64 rng(2);
-  Call call("add", Columns(Int64s(rng, -1'000'000, 1'000'000, true), Int64s(rng, -1000, 1000, true)), {});
+  Call call("add",
+            Columns(Int64s(rng, -1'000'000, 1'000'000, true), Int64s(rng, -1000, 1000, true)), {});
   call.Run(state);
 }
 BENCHMARK(BM_AddBigintColumnsWithNulls);

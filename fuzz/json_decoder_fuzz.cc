@@ -19,16 +19,16 @@ namespace weir {
 namespace {
 
 SchemaPtr FuzzSchema() {
-  static const SchemaPtr schema = std::make_shared<Schema>(std::vector<Field>{
-      {"b", DataType::Boolean()},
-      {"i", DataType::Int32()},
-      {"l", DataType::Int64()},
-      {"d", DataType::Double()},
-      {"m", DataType::Decimal(12, 3)},
-      {"s", DataType::Varchar()},
-      {"t", DataType::Timestamp()},
-      {"v", DataType::IntervalType()},
-      {"s2", DataType::Varchar()}});
+  static const SchemaPtr schema =
+      std::make_shared<Schema>(std::vector<Field>{{"b", DataType::Boolean()},
+                                                  {"i", DataType::Int32()},
+                                                  {"l", DataType::Int64()},
+                                                  {"d", DataType::Double()},
+                                                  {"m", DataType::Decimal(12, 3)},
+                                                  {"s", DataType::Varchar()},
+                                                  {"t", DataType::Timestamp()},
+                                                  {"v", DataType::IntervalType()},
+                                                  {"s2", DataType::Varchar()}});
   return schema;
 }
 

@@ -2,7 +2,7 @@
 # Installs the Debian packages Weir needs to build, test and benchmark. Idempotent: installs only
 # what is missing. Needs root (or sudo) on Debian 12.
 set -euo pipefail
-pkgs=(g++ cmake ninja-build ccache pkg-config git zstd
+pkgs=(g++ cmake ninja-build ccache pkg-config git zstd bc
       libpg-query-dev libprotobuf-c-dev libsimdjson-dev libfmt-dev libcli11-dev
       libgtest-dev libgmock-dev libbenchmark-dev
       clang libclang-rt-14-dev)

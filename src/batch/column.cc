@@ -108,7 +108,7 @@ void Column::Gather(const Column& src, const uint32_t* sel, int64_t n) {
     o[0] = 0;
     for (int64_t j = 0; j < n; ++j) {
       int32_t b = so[sel[j]], e = so[sel[j] + 1];
-      std::memcpy(c + pos, src.chars() + b, static_cast<size_t>(e - b));
+      if (e > b) std::memcpy(c + pos, src.chars() + b, static_cast<size_t>(e - b));
       pos += e - b;
       o[j + 1] = pos;
     }

@@ -8,6 +8,7 @@
 // Not thread-safe: a pipeline runs on one thread.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "batch/record_batch.h"
@@ -20,9 +21,23 @@ class Operator {
   virtual ~Operator() = default;
 
   virtual Status Push(const RecordBatch& batch) = 0;
-  /// Event time (µs) below which no more input rows will arrive.
+
+  /// Delivers a watermark: event time (µs) below which no more input rows are expected.
+  /// Watermarks only advance; a smaller or equal value is ignored. Records it (for stats),
+  /// then calls OnWatermark().
+  Status PushWatermark(int64_t watermark_us) {
+    if (watermark_us <= watermark_us_) return Status::OK();
+    watermark_us_ = watermark_us;
+    return OnWatermark(watermark_us);
+  }
+  /// The last watermark this operator received (kNoWatermark before the first).
+  int64_t watermark_us() const { return watermark_us_; }
+  static constexpr int64_t kNoWatermark = INT64_MIN;
+  /// Watermark of an exhausted bounded input: fires every window.
+  static constexpr int64_t kFinalWatermark = INT64_MAX;
+  /// Reacts to a new watermark (fire windows, free state); the default forwards it.
   virtual Status OnWatermark(int64_t watermark_us) {
-    return output_ ? output_->OnWatermark(watermark_us) : Status::OK();
+    return output_ ? output_->PushWatermark(watermark_us) : Status::OK();
   }
   /// End of input: emit anything buffered, then propagate.
   virtual Status Finish() { return output_ ? output_->Finish() : Status::OK(); }
@@ -34,6 +49,9 @@ class Operator {
 
  protected:
   Operator* output_ = nullptr;
+
+ private:
+  int64_t watermark_us_ = kNoWatermark;
 };
 
 }  // namespace weir

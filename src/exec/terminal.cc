@@ -16,7 +16,7 @@ Status FanOutOperator::Push(const RecordBatch& batch) {
 }
 
 Status FanOutOperator::OnWatermark(int64_t watermark_us) {
-  for (Operator* o : outputs_) WEIR_RETURN_IF_ERROR(o->OnWatermark(watermark_us));
+  for (Operator* o : outputs_) WEIR_RETURN_IF_ERROR(o->PushWatermark(watermark_us));
   return Status::OK();
 }
 

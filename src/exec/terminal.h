@@ -51,7 +51,7 @@ class MaterializeOperator final : public Operator {
                       FanOutOperator* subscribers)
       : name_(std::move(view_name)), store_(std::move(store)), subscribers_(subscribers) {}
   Status Push(const RecordBatch& batch) override;
-  Status OnWatermark(int64_t watermark_us) override { return subscribers_->OnWatermark(watermark_us); }
+  Status OnWatermark(int64_t watermark_us) override { return subscribers_->PushWatermark(watermark_us); }
   Status Finish() override { return subscribers_->Finish(); }
   std::string Describe() const override { return "Materialize " + name_; }
 

@@ -15,10 +15,10 @@ using Table = std::unordered_map<std::string_view, fn::Resolver>;
 const Table& Registry() {
   static const Table* table = [] {
     auto* t = new Table();
-    for (auto family : {fn::ArithmeticFunctions(), fn::ComparisonFunctions(),
-                        fn::LogicalFunctions(), fn::StringFunctions(), fn::LikeFunctions(),
-                        fn::DatetimeFunctions(), fn::MathFunctions(), fn::ConditionalFunctions(),
-                        fn::InFunctions()}) {
+    for (auto family :
+         {fn::ArithmeticFunctions(), fn::ComparisonFunctions(), fn::LogicalFunctions(),
+          fn::StringFunctions(), fn::LikeFunctions(), fn::DatetimeFunctions(), fn::MathFunctions(),
+          fn::ConditionalFunctions(), fn::InFunctions()}) {
       for (const fn::FunctionDef& def : family) {
         const bool inserted = t->emplace(def.name, def.resolve).second;
         WEIR_CHECK(inserted);
@@ -32,10 +32,22 @@ const Table& Registry() {
 /// Operator spelling of operator-named functions, for error messages.
 const char* OperatorSymbol(std::string_view name) {
   static constexpr std::pair<std::string_view, const char*> kOps[] = {
-      {"add", "+"},   {"subtract", "-"}, {"multiply", "*"},     {"divide", "/"},
-      {"modulo", "%"}, {"negate", "-"},   {"eq", "="},           {"ne", "<>"},
-      {"lt", "<"},    {"le", "<="},      {"gt", ">"},           {"ge", ">="},
-      {"concat_op", "||"}, {"like", "LIKE"}, {"not_like", "NOT LIKE"}, {"ilike", "ILIKE"},
+      {"add", "+"},
+      {"subtract", "-"},
+      {"multiply", "*"},
+      {"divide", "/"},
+      {"modulo", "%"},
+      {"negate", "-"},
+      {"eq", "="},
+      {"ne", "<>"},
+      {"lt", "<"},
+      {"le", "<="},
+      {"gt", ">"},
+      {"ge", ">="},
+      {"concat_op", "||"},
+      {"like", "LIKE"},
+      {"not_like", "NOT LIKE"},
+      {"ilike", "ILIKE"},
       {"not_ilike", "NOT ILIKE"},
   };
   for (const auto& [fn_name, symbol] : kOps)

@@ -1,11 +1,19 @@
 // Scalar function registry: resolves a function name and argument types to a vectorized kernel.
 //
 // Every SQL operator and function is a named function here: arithmetic ("add", "subtract",
-// "multiply", "divide", "modulo", "negate"), comparisons ("eq", "ne", "lt", "le", "gt", "ge"),
-// logic ("and", "or", "not"), "is_null", "is_not_null", "is_true", "is_false", "like",
-// "not_like", "ilike", "in" (first argument the probe, the rest constants), "concat" (also `||`),
-// "lower", "upper", "length", "substring", "trim", "ltrim", "rtrim", "split_part", "date_trunc",
-// "extract" (first argument the constant field name), "abs", "round", "floor", "ceil", ...
+// "multiply", "divide", "modulo"/"mod", "negate"), comparisons ("eq", "ne", "lt", "le", "gt",
+// "ge"), logic ("and", "or" with two or more arguments, "not"), "is_null", "is_not_null",
+// "is_true", "is_false", "is_not_true", "is_not_false", "is_distinct_from",
+// "is_not_distinct_from", "like", "not_like", "ilike", "not_ilike" (optional third argument:
+// the escape), "like_escape", "in" (first argument the probe, the rest constants), "concat"
+// (NULLs skipped), "concat_op" (`||`, NULL if any argument is), "lower", "upper", "length",
+// "char_length", "octet_length", "substring"/"substr", "trim"/"btrim", "ltrim", "rtrim",
+// "split_part", "replace", "left", "right", "strpos", "position" (string first), "starts_with",
+// "date_trunc" / "extract" / "date_part" (first argument the constant unit or field name),
+// "to_timestamp", "abs", "round", "floor", "ceil", "trunc", "sign", "sqrt", "power", "exp",
+// "ln", "log10", "coalesce", "greatest", "least", "nullif". The full list with the semantics
+// choices (DECIMAL result types, extract result types, rounding) is in src/expr/README.md;
+// the implementations are in expr/functions/, one family a file.
 //
 // Resolution happens once at plan time (binder). It picks a kernel specialised for the exact
 // argument types, decides the result type and the implicit casts the binder must insert
@@ -73,9 +81,12 @@ struct ArgInfo {
 /// (unknown date_trunc unit).
 Result<FunctionBinding> BindFunction(std::string_view name, const std::vector<ArgInfo>& args);
 
-/// Resolves CAST(x AS to) for x of type `from`. `explicit_cast` false for implicit casts (only
-/// lossless widening and untyped-literal casts are allowed implicitly). A kernel for
-/// VARCHAR -> T raises kDataError on invalid text ("invalid input for TIMESTAMP: 'abc'").
+/// Resolves CAST(x AS to) for x of type `from`. `explicit_cast` false for implicit casts, which
+/// allow numeric widening (INT -> BIGINT -> DECIMAL -> DOUBLE), NULL -> any, VARCHAR -> any
+/// (requested by BindFunction only for untyped literals) and any -> VARCHAR (text operands of
+/// concat and ||). A kernel for VARCHAR -> T raises kDataError on invalid text
+/// ('invalid input syntax for type TIMESTAMP: "abc"'); numeric casts are range-checked.
+/// Errors (kBindError): "cannot cast type TIMESTAMP to BIGINT", "... implicitly; use CAST".
 Result<FunctionBinding> BindCast(DataType from, DataType to, bool explicit_cast = true);
 
 /// The common supertype two operands are coerced to for comparison/arithmetic/CASE/COALESCE/IN

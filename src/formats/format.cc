@@ -26,8 +26,7 @@ BadRecordHandler::~BadRecordHandler() {
   if (dead_letter_ != nullptr) std::fclose(dead_letter_);
 }
 
-Status BadRecordHandler::OnBadRecord(int64_t line, std::string_view raw,
-                                     std::string_view reason) {
+Status BadRecordHandler::OnBadRecord(int64_t line, std::string_view raw, std::string_view reason) {
   switch (policy_) {
     case ErrorPolicy::kFail:
       return DataError("{}:{}: {}", source_name_, line, reason);
@@ -205,13 +204,27 @@ size_t EscapeJsonString(std::string_view s, char* dst) {
     run = p + 1;
     *w++ = '\\';
     switch (c) {
-      case '"': *w++ = '"'; break;
-      case '\\': *w++ = '\\'; break;
-      case '\n': *w++ = 'n'; break;
-      case '\r': *w++ = 'r'; break;
-      case '\t': *w++ = 't'; break;
-      case '\b': *w++ = 'b'; break;
-      case '\f': *w++ = 'f'; break;
+      case '"':
+        *w++ = '"';
+        break;
+      case '\\':
+        *w++ = '\\';
+        break;
+      case '\n':
+        *w++ = 'n';
+        break;
+      case '\r':
+        *w++ = 'r';
+        break;
+      case '\t':
+        *w++ = 't';
+        break;
+      case '\b':
+        *w++ = 'b';
+        break;
+      case '\f':
+        *w++ = 'f';
+        break;
       default:
         *w++ = 'u';
         *w++ = '0';

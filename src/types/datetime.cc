@@ -186,6 +186,9 @@ bool IEquals(std::string_view a, std::string_view b) {
 
 // Adds `amount` of `unit` to `iv`. Fractions of months/days spill into smaller units.
 bool AddUnit(double amount, std::string_view unit, Interval* iv) {
+  // Bound every component so the conversions below cannot overflow (±1e6 years is far beyond
+  // any meaningful interval; PostgreSQL's own limit is ±178 million years in months).
+  if (!(std::fabs(amount) <= 1e12)) return false;
   auto any = [&](std::initializer_list<std::string_view> names) {
     for (auto n : names)
       if (IEquals(unit, n)) return true;
@@ -194,8 +197,7 @@ bool AddUnit(double amount, std::string_view unit, Interval* iv) {
   auto add_micros = [&](double us) {
     double r = std::nearbyint(us);
     if (!(std::fabs(r) < 9.2e18)) return false;
-    iv->micros += static_cast<int64_t>(r);
-    return true;
+    return !__builtin_add_overflow(iv->micros, static_cast<int64_t>(r), &iv->micros);
   };
   if (any({"microsecond", "microseconds", "us", "usec", "usecs"})) return add_micros(amount);
   if (any({"millisecond", "milliseconds", "ms", "msec", "msecs"})) return add_micros(amount * 1e3);
@@ -204,12 +206,14 @@ bool AddUnit(double amount, std::string_view unit, Interval* iv) {
   if (any({"hour", "hours", "h", "hr", "hrs"})) return add_micros(amount * 3.6e9);
   if (any({"day", "days", "d"})) {
     double whole = std::trunc(amount);
+    if (std::fabs(whole + iv->days) > 2e9) return false;
     iv->days += static_cast<int32_t>(whole);
     return add_micros((amount - whole) * 8.64e10);
   }
   if (any({"week", "weeks", "w"})) return AddUnit(amount * 7, "day", iv);
   if (any({"month", "months", "mon", "mons"})) {
     double whole = std::trunc(amount);
+    if (std::fabs(whole + iv->months) > 2e9) return false;
     iv->months += static_cast<int32_t>(whole);
     return AddUnit((amount - whole) * 30, "day", iv);
   }
@@ -231,7 +235,10 @@ bool ParseClock(std::string_view s, Interval* iv) {
   while (i <= s.size() && n < 3) {
     size_t j = i;
     int64_t v = 0;
-    while (j < s.size() && s[j] >= '0' && s[j] <= '9') v = v * 10 + (s[j++] - '0');
+    while (j < s.size() && s[j] >= '0' && s[j] <= '9') {
+      if (j - i >= 9) return false;  // bounded so the arithmetic below cannot overflow
+      v = v * 10 + (s[j++] - '0');
+    }
     if (j == i) return false;
     parts[n++] = v;
     if (j == s.size()) {
@@ -257,8 +264,7 @@ bool ParseClock(std::string_view s, Interval* iv) {
   if (n < 2 || i != s.size()) return false;
   int64_t us = parts[0] * kMicrosPerHour + parts[1] * kMicrosPerMinute +
                parts[2] * kMicrosPerSecond + static_cast<int64_t>(std::nearbyint(frac * 1e6));
-  iv->micros += neg ? -us : us;
-  return true;
+  return !__builtin_add_overflow(iv->micros, neg ? -us : us, &iv->micros);
 }
 
 }  // namespace
@@ -324,7 +330,7 @@ size_t FormatInterval(const Interval& iv, char* buf) {
     if (p != buf) *p++ = ' ';
     p = std::to_chars(p, p + 24, v).ptr;
     *p++ = ' ';
-    const char* u = (v == 1 || v == -1) ? singular : plural;
+    const char* u = v == 1 ? singular : plural;  // PostgreSQL: "1 day", "-1 days"
     size_t l = std::strlen(u);
     std::memcpy(p, u, l);
     p += l;

@@ -16,10 +16,11 @@ sql_error() {
 check "sql error prints line:column and exits non-zero" sql_error
 
 bad_data() {
-  local policy="$1"
+  local policy="$1" dl=""
+  [ "$policy" = dead_letter ] && dl=", dead_letter_path = '$tmp/dead.jsonl'"
   cat > "$tmp/bad.sql" <<SQL
 CREATE SOURCE s (id BIGINT, amount BIGINT) WITH (connector = 'file', path = 'tests/data/bad.csv',
-  format = 'csv', header = 'true', on_error = '$policy', dead_letter_path = '$tmp/dead.jsonl');
+  format = 'csv', header = 'true', on_error = '$policy'$dl);
 CREATE SINK o FROM s WITH (connector = 'file', path = '$tmp/out.csv', format = 'csv');
 SQL
   "$weir" run "$tmp/bad.sql" --stats-json "$tmp/stats.json" 2> "$tmp/bad.txt"

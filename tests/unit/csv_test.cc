@@ -15,6 +15,49 @@
 #include "formats/format.h"
 #include "types/datetime.h"
 
+// Counting allocator (as in alloc_test.cc): every malloc-family call is counted, to check that
+// steady-state decoding and encoding allocate nothing. Off under ASan, which owns malloc.
+#if defined(__SANITIZE_ADDRESS__)
+#define WEIR_NO_MALLOC_INTERPOSE 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WEIR_NO_MALLOC_INTERPOSE 1
+#endif
+#endif
+#ifndef WEIR_NO_MALLOC_INTERPOSE
+#include <atomic>
+namespace {
+std::atomic<int64_t> g_allocs{0};
+}
+extern "C" {
+void* __libc_malloc(size_t);
+void* __libc_calloc(size_t, size_t);
+void* __libc_realloc(void*, size_t);
+void* __libc_memalign(size_t, size_t);
+void* malloc(size_t n) {
+  g_allocs.fetch_add(1, std::memory_order_relaxed);
+  return __libc_malloc(n);
+}
+void* calloc(size_t n, size_t m) {
+  g_allocs.fetch_add(1, std::memory_order_relaxed);
+  return __libc_calloc(n, m);
+}
+void* realloc(void* p, size_t n) {
+  g_allocs.fetch_add(1, std::memory_order_relaxed);
+  return __libc_realloc(p, n);
+}
+void* aligned_alloc(size_t a, size_t n) {
+  g_allocs.fetch_add(1, std::memory_order_relaxed);
+  return __libc_memalign(a, n);
+}
+int posix_memalign(void** out, size_t a, size_t n) {
+  g_allocs.fetch_add(1, std::memory_order_relaxed);
+  *out = __libc_memalign(a, n);
+  return *out ? 0 : 12;
+}
+}
+#endif
+
 namespace weir {
 namespace {
 
@@ -150,13 +193,14 @@ TEST(CsvDecode, QuotingAndEmbeddedSeparators) {
       "\"\"\"\",6\n";
   auto r = DecodeText(text, schema, Options());
   ASSERT_TRUE(r.status.ok()) << r.status.ToString();
-  EXPECT_EQ(r.rows, Rows({"x,y, 1", "say \"hi\", 2", "two\nlines, 3", ", 4", "NULL, 5",
-                          "\", 6"}));
+  EXPECT_EQ(r.rows, Rows({"x,y, 1", "say \"hi\", 2", "two\nlines, 3", ", 4", "NULL, 5", "\", 6"}));
 }
 
 TEST(CsvDecode, CrlfAndBlankLinesAndBom) {
   auto schema = MakeSchema({{"a", DataType::Varchar()}, {"b", DataType::Int64()}});
-  std::string text = "\xEF\xBB\xBF" "a,1\r\n\r\n\"b\r\nc\",2\r\n\nd,3";
+  std::string text =
+      "\xEF\xBB\xBF"
+      "a,1\r\n\r\n\"b\r\nc\",2\r\n\nd,3";
   auto r = DecodeText(text, schema, Options());
   ASSERT_TRUE(r.status.ok()) << r.status.ToString();
   EXPECT_EQ(r.rows, Rows({"a, 1", "b\r\nc, 2", "d, 3"}));
@@ -205,8 +249,8 @@ TEST(CsvDecode, NullsAndEmptyStrings) {
 
 TEST(CsvDecode, DelimiterAndQuoteOptions) {
   auto schema = MakeSchema({{"a", DataType::Varchar()}, {"b", DataType::Int64()}});
-  auto r = DecodeText("'x;y';1\n'it''s';2\n", schema,
-                      MakeOptions({{"delimiter", ";"}, {"quote", "'"}}));
+  auto r =
+      DecodeText("'x;y';1\n'it''s';2\n", schema, MakeOptions({{"delimiter", ";"}, {"quote", "'"}}));
   ASSERT_TRUE(r.status.ok()) << r.status.ToString();
   EXPECT_EQ(r.rows, Rows({"x;y, 1", "it's, 2"}));
   r = DecodeText("a\t1\n", schema, MakeOptions({{"delimiter", "\\t"}}));
@@ -217,9 +261,8 @@ TEST(CsvDecode, DelimiterAndQuoteOptions) {
 }
 
 TEST(CsvDecode, Projection) {
-  auto schema = MakeSchema({{"a", DataType::Int64()},
-                            {"b", DataType::Varchar()},
-                            {"c", DataType::Int64()}});
+  auto schema =
+      MakeSchema({{"a", DataType::Int64()}, {"b", DataType::Varchar()}, {"c", DataType::Int64()}});
   // Column a holds garbage, but it is not projected: never parsed.
   auto r = DecodeText("zz,x,1\nqq,\"y,z\",2\n", schema, Options(), {2, 1, 2});
   ASSERT_TRUE(r.status.ok()) << r.status.ToString();
@@ -243,7 +286,8 @@ TEST(CsvDecode, BadValueMessages) {
   };
   check("2001-01-01,1,2\n2001-01-01,abc,2\n",
         "flights.csv:2: column 'delay': invalid BIGINT 'abc'");
-  check("2001-01-01,1,2147483648\n", "flights.csv:1: column 'distance': INT out of range '2147483648'");
+  check("2001-01-01,1,2147483648\n",
+        "flights.csv:1: column 'distance': INT out of range '2147483648'");
   check("2001-01-01,9223372036854775808,1\n",
         "flights.csv:1: column 'delay': BIGINT out of range '9223372036854775808'");
   check("2001-13-01,1,1\n", "flights.csv:1: column 'date': invalid TIMESTAMP '2001-13-01'");
@@ -322,7 +366,8 @@ TEST(CsvDecode, SkipAndDeadLetterPolicies) {
 TEST(CsvDecode, ErrorPolicyOptions) {
   std::string path;
   EXPECT_EQ(ParseErrorPolicy(Options(), &path).value(), ErrorPolicy::kFail);
-  EXPECT_EQ(ParseErrorPolicy(MakeOptions({{"on_error", "SKIP"}}), &path).value(), ErrorPolicy::kSkip);
+  EXPECT_EQ(ParseErrorPolicy(MakeOptions({{"on_error", "SKIP"}}), &path).value(),
+            ErrorPolicy::kSkip);
   auto r = ParseErrorPolicy(MakeOptions({{"on_error", "dead_letter"}}), &path);
   EXPECT_EQ(r.status().message(), "on_error = 'dead_letter' requires option 'dead_letter_path'");
   r = ParseErrorPolicy(MakeOptions({{"dead_letter_path", "x"}}), &path);
@@ -351,9 +396,9 @@ TEST(CsvDecode, LongRecordsAreBadRecordsNotBuffered) {
   std::string big(5000, 'x');
   std::string text = "a,1\n" + big + ",2\nb,3\n\"" + big + "\n" + big + "\",4\nc,5\n";
   for (size_t chunk : {size_t{7}, size_t{100}, size_t{4096}, SIZE_MAX}) {
-    auto r = DecodeText(text, schema,
-                        MakeOptions({{"on_error", "skip"}, {"line_bytes_max", "1000"}}), {},
-                        4096, chunk);
+    auto r =
+        DecodeText(text, schema, MakeOptions({{"on_error", "skip"}, {"line_bytes_max", "1000"}}),
+                   {}, 4096, chunk);
     ASSERT_TRUE(r.status.ok()) << r.status.ToString();
     EXPECT_EQ(r.rows, Rows({"a, 1", "b, 3", "c, 5"})) << chunk;
     EXPECT_EQ(r.skipped, 2) << chunk;
@@ -365,11 +410,11 @@ TEST(CsvDecode, LongRecordsAreBadRecordsNotBuffered) {
     int fd = mkstemp(tmpl);
     ASSERT_GE(fd, 0);
     close(fd);
-    auto g = DecodeText(text + "bad,x\n", schema,
-                        MakeOptions({{"line_bytes_max", "1000"},
-                                     {"on_error", "dead_letter"},
-                                     {"dead_letter_path", tmpl}}),
-                        {}, 4096, chunk);
+    auto g = DecodeText(
+        text + "bad,x\n", schema,
+        MakeOptions(
+            {{"line_bytes_max", "1000"}, {"on_error", "dead_letter"}, {"dead_letter_path", tmpl}}),
+        {}, 4096, chunk);
     ASSERT_TRUE(g.status.ok());
     EXPECT_EQ(g.dead_lettered, 3);
     std::ifstream in(tmpl);
@@ -398,8 +443,9 @@ TEST(CsvDecode, NumericEdgeCases) {
   auto r = DecodeText(" 7 ,+1.5,  1.005,t\n+0,-0,-0.01, FALSE \n", schema, Options());
   ASSERT_TRUE(r.status.ok()) << r.status.ToString();
   EXPECT_EQ(r.rows, Rows({"7, 1.5, 1.01, true", "0, -0, -0.01, false"}));
-  for (const char* bad : {"1x,1,1,t\n", "1,1e999,1,t\n", "1,1,100.00,t\n", "1,1,1,yes\n",
-                          "--1,1,1,t\n", "1,+-1,1,t\n", "1,0x10,1,t\n", "99999999999999999999,1,1,t\n"}) {
+  for (const char* bad :
+       {"1x,1,1,t\n", "1,1e999,1,t\n", "1,1,100.00,t\n", "1,1,1,yes\n", "--1,1,1,t\n",
+        "1,+-1,1,t\n", "1,0x10,1,t\n", "99999999999999999999,1,1,t\n"}) {
     auto b = DecodeText(bad, schema, Options());
     EXPECT_FALSE(b.status.ok()) << bad;
   }
@@ -430,7 +476,9 @@ std::string RandomCsv(std::mt19937_64& rng, int rows) {
       if (f) out += ',';
       switch (f) {
         case 0:
-          out += pick(25) == 0 ? "oops" : std::to_string(static_cast<int64_t>(rng() >> 20) - (int64_t{1} << 42));
+          out += pick(25) == 0
+                     ? "oops"
+                     : std::to_string(static_cast<int64_t>(rng() >> 20) - (int64_t{1} << 42));
           break;
         case 1: {
           int kind = pick(6);
@@ -458,9 +506,8 @@ TEST(CsvDecode, BatchAndBlockBoundariesDoNotChangeTheAnswer) {
   uint64_t seed = std::random_device{}();
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937_64 rng(seed);
-  auto schema = MakeSchema({{"n", DataType::Int64()},
-                            {"s", DataType::Varchar()},
-                            {"t", DataType::Timestamp()}});
+  auto schema = MakeSchema(
+      {{"n", DataType::Int64()}, {"s", DataType::Varchar()}, {"t", DataType::Timestamp()}});
   for (int round = 0; round < 5; ++round) {
     std::string text = RandomCsv(rng, 300);
     auto skip = MakeOptions({{"on_error", "skip"}});
@@ -493,7 +540,8 @@ std::string Encode(const RecordBatch& batch, bool changelog, const Options& opti
 
 RecordBatch MakeBatch(SchemaPtr schema, int64_t rows) {
   RecordBatch batch(schema);
-  for (const Field& f : schema->fields()) batch.columns().push_back(std::make_shared<Column>(f.type));
+  for (const Field& f : schema->fields())
+    batch.columns().push_back(std::make_shared<Column>(f.type));
   batch.set_num_rows(rows);
   return batch;
 }
@@ -502,7 +550,8 @@ TEST(CsvEncode, QuotesOnlyWhenNeeded) {
   auto schema = MakeSchema({{"s", DataType::Varchar()}, {"n", DataType::Int64()}});
   RecordBatch batch = MakeBatch(schema, 7);
   Column& s = *batch.columns()[0];
-  for (const char* v : {"plain", "a,b", "say \"hi\"", "two\nlines", "cr\rhere", ""}) s.AppendString(v);
+  for (const char* v : {"plain", "a,b", "say \"hi\"", "two\nlines", "cr\rhere", ""})
+    s.AppendString(v);
   s.AppendNull();
   Column& n = *batch.columns()[1];
   for (int64_t i = 0; i < 6; ++i) n.Append<int64_t>(i - 3);
@@ -510,8 +559,9 @@ TEST(CsvEncode, QuotesOnlyWhenNeeded) {
   EXPECT_EQ(Encode(batch, false),
             "s,n\nplain,-3\n\"a,b\",-2\n\"say \"\"hi\"\"\",-1\n\"two\nlines\",0\n\"cr\rhere\",1\n"
             "\"\",2\n,\n");
-  EXPECT_EQ(Encode(batch, false, MakeOptions({{"header", "false"}, {"delimiter", ";"}})),
-            "plain;-3\na,b;-2\n\"say \"\"hi\"\"\";-1\n\"two\nlines\";0\n\"cr\rhere\";1\n\"\";2\n;\n");
+  EXPECT_EQ(
+      Encode(batch, false, MakeOptions({{"header", "false"}, {"delimiter", ";"}})),
+      "plain;-3\na,b;-2\n\"say \"\"hi\"\"\";-1\n\"two\nlines\";0\n\"cr\rhere\";1\n\"\";2\n;\n");
 }
 
 TEST(CsvEncode, EveryTypeChangelogAndConstants) {
@@ -600,15 +650,27 @@ RecordBatch RandomBatch(std::mt19937_64& rng, SchemaPtr schema, int64_t rows) {
         continue;
       }
       switch (col.type().id) {
-        case TypeId::kBoolean: col.Append<uint8_t>(static_cast<uint8_t>(pick(2))); break;
-        case TypeId::kInt32: col.Append(static_cast<int32_t>(rng())); break;
-        case TypeId::kInt64: col.Append(static_cast<int64_t>(rng())); break;
+        case TypeId::kBoolean:
+          col.Append<uint8_t>(static_cast<uint8_t>(pick(2)));
+          break;
+        case TypeId::kInt32:
+          col.Append(static_cast<int32_t>(rng()));
+          break;
+        case TypeId::kInt64:
+          col.Append(static_cast<int64_t>(rng()));
+          break;
         case TypeId::kDouble: {
           double v;
           switch (pick(5)) {
-            case 0: v = std::nan(""); break;
-            case 1: v = pick(2) ? HUGE_VAL : -HUGE_VAL; break;
-            case 2: v = static_cast<double>(static_cast<int64_t>(rng() % 2000) - 1000) / 8; break;
+            case 0:
+              v = std::nan("");
+              break;
+            case 1:
+              v = pick(2) ? HUGE_VAL : -HUGE_VAL;
+              break;
+            case 2:
+              v = static_cast<double>(static_cast<int64_t>(rng() % 2000) - 1000) / 8;
+              break;
             default: {
               uint64_t bits = rng();
               std::memcpy(&v, &bits, 8);
@@ -631,13 +693,16 @@ RecordBatch RandomBatch(std::mt19937_64& rng, SchemaPtr schema, int64_t rows) {
                               static_cast<int64_t>(pick(1'000'000'000'000ULL)) - 500'000'000'000});
           break;
         case TypeId::kVarchar: {
-          static const char* kPieces[] = {"a", ",", "\"", "\n", "\r\n", " ", "é", "日本", "x y", "'"};
+          static const char* kPieces[] = {"a", ",", "\"",   "\n",  "\r\n",
+                                          " ", "é", "日本", "x y", "'"};
           std::string s;
           for (uint64_t k = pick(6); k > 0; --k) s += kPieces[pick(10)];
           col.AppendString(s);
           break;
         }
-        case TypeId::kNull: col.AppendNull(); break;
+        case TypeId::kNull:
+          col.AppendNull();
+          break;
       }
     }
     if (constant) col.MakeConstant(rows);
@@ -676,6 +741,84 @@ TEST(CsvRoundTrip, DecodeOfEncodeIsIdentity) {
     ASSERT_TRUE(r.status.ok()) << r.status.ToString() << "\n" << text;
     EXPECT_EQ(r.rows, RowsOf(batch));
   }
+}
+
+// ---- steady state -------------------------------------------------------------------------
+
+TEST(CsvSteadyState, DecodeAndEncodeAllocateNothing) {
+#ifdef WEIR_NO_MALLOC_INTERPOSE
+  GTEST_SKIP() << "malloc is not interposed under ASan";
+#else
+  auto schema = MakeSchema({{"date", DataType::Timestamp()},
+                            {"delay", DataType::Int64()},
+                            {"origin", DataType::Varchar()},
+                            {"note", DataType::Varchar()},
+                            {"ratio", DataType::Double()}});
+  std::string csv;
+  for (int i = 0; i < 20000; ++i)
+    csv += "2001-01-01 00:" + std::to_string(10 + i % 50) + ":00," + std::to_string(i - 500) +
+           ",SFO," + (i % 7 == 0 ? "\"a, \"\"quoted\"\"\nnote\"" : std::string(i % 5, 'n')) + "," +
+           std::to_string(i) + ".25\n";
+  BadRecordHandler handler("t.csv", ErrorPolicy::kFail);
+  auto csv_decoder = MakeDecoder("csv", schema, {0, 1, 2, 3, 4}, Options(), &handler);
+  auto csv_encoder = MakeEncoder("csv", schema, false, Options());
+  auto json_encoder = MakeEncoder("json", schema, false, Options());
+  ASSERT_TRUE(csv_decoder.ok() && csv_encoder.ok() && json_encoder.ok());
+  // The JSON text of the same rows, for the JSON decoder.
+  std::string json;
+  {
+    RecordBatch batch;
+    size_t consumed = 0;
+    BadRecordHandler h("x", ErrorPolicy::kFail);
+    auto d = MakeDecoder("csv", schema, {0, 1, 2, 3, 4}, Options(), &h);
+    Buffer out;
+    for (size_t pos = 0; pos < csv.size(); pos += consumed) {
+      batch.set_num_rows(0);
+      ASSERT_TRUE(
+          (*d)->Decode(csv.data() + pos, csv.size() - pos, true, 4096, &batch, &consumed).ok());
+      (*json_encoder)->Encode(batch, &out);
+    }
+    json.assign(reinterpret_cast<const char*>(out.data()), out.size());
+  }
+  auto json_decoder = MakeDecoder("json", schema, {0, 1, 2, 3, 4}, Options(), &handler);
+  ASSERT_TRUE(json_decoder.ok());
+
+  RecordBatch batch;
+  Buffer out;
+  bool ok = true;
+  int64_t rows = 0;
+  // One pass over both texts: decode, and encode each batch to CSV and JSON. The texts end
+  // with a newline, so at_eof = false consumes them whole and the decoders can run again.
+  auto pass = [&] {
+    for (auto* text : {&csv, &json}) {
+      Decoder* decoder = text == &csv ? csv_decoder->get() : json_decoder->get();
+      size_t consumed = 0;
+      for (size_t pos = 0; pos < text->size(); pos += consumed) {
+        batch.set_num_rows(0);
+        ok &=
+            decoder->Decode(text->data() + pos, text->size() - pos, false, 4096, &batch, &consumed)
+                .ok();
+        ok &= consumed > 0;
+        if (!ok) return;
+        rows += batch.num_rows();
+        (*csv_encoder)->Encode(batch, &out);
+        (*json_encoder)->Encode(batch, &out);
+        out.Clear();
+      }
+    }
+  };
+  int64_t cold = g_allocs.load();
+  pass();
+  cold = g_allocs.load() - cold;
+  pass();  // warm: every buffer at its high-water mark
+  int64_t before = g_allocs.load();
+  pass();
+  int64_t allocations = g_allocs.load() - before;
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(rows, 3 * 2 * 20000);
+  EXPECT_GT(cold, 0);  // the counter works: the first pass grows the buffers
+  EXPECT_EQ(allocations, 0);
+#endif
 }
 
 }  // namespace

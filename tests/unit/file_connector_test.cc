@@ -178,8 +178,8 @@ TEST_F(FileConnectorTest, MultiBlockFileAndBatchSizes) {
   WriteFile(Path("big.csv"), text);
   auto schema = MakeSchema({{"n", DataType::Int64()}, {"s", DataType::Varchar()}});
   for (int64_t rows_max : {int64_t{4096}, int64_t{1}, int64_t{65536}}) {
-    auto source = MakeFileSource(MakeOptions({{"path", Path("big.csv")}, {"header", "true"}}),
-                                 schema, {0});
+    auto source =
+        MakeFileSource(MakeOptions({{"path", Path("big.csv")}, {"header", "true"}}), schema, {0});
     ASSERT_TRUE(source.ok());
     RecordBatch batch;
     int64_t expect = 0, batches = 0;
@@ -209,8 +209,8 @@ TEST_F(FileConnectorTest, OnErrorPolicies) {
   auto r = ReadAll(fail->get(), 4096);
   EXPECT_EQ(r.status.message(), Path("f.csv") + ":2: column 'n': invalid BIGINT 'x'");
 
-  auto skip = MakeFileSource(MakeOptions({{"path", Path("f.csv")}, {"on_error", "skip"}}),
-                             schema, {0, 1});
+  auto skip =
+      MakeFileSource(MakeOptions({{"path", Path("f.csv")}, {"on_error", "skip"}}), schema, {0, 1});
   ASSERT_TRUE(skip.ok());
   r = ReadAll(skip->get(), 4096);
   ASSERT_TRUE(r.status.ok());
@@ -259,10 +259,9 @@ TEST_F(FileConnectorTest, HugeLinesAreSkippedWithoutUnboundedBuffering) {
   EXPECT_EQ((*source)->stats().rows_skipped, 1);
   EXPECT_EQ((*source)->stats().bytes_read, static_cast<int64_t>(text.size()));
 
-  auto fail = MakeFileSource(MakeOptions({{"path", Path("f.jsonl")},
-                                          {"format", "json"},
-                                          {"line_bytes_max", "1048576"}}),
-                             schema, {0});
+  auto fail = MakeFileSource(
+      MakeOptions({{"path", Path("f.jsonl")}, {"format", "json"}, {"line_bytes_max", "1048576"}}),
+      schema, {0});
   ASSERT_TRUE(fail.ok());
   r = ReadAll(fail->get(), 4096);
   EXPECT_EQ(r.status.message(),
@@ -299,7 +298,8 @@ TEST_F(FileConnectorTest, FollowTailsAGrowingFile) {
 
 RecordBatch SampleBatch(SchemaPtr schema) {
   RecordBatch batch(schema);
-  for (const Field& f : schema->fields()) batch.columns().push_back(std::make_shared<Column>(f.type));
+  for (const Field& f : schema->fields())
+    batch.columns().push_back(std::make_shared<Column>(f.type));
   batch.columns()[0]->Append<int64_t>(1);
   batch.columns()[0]->Append<int64_t>(2);
   batch.columns()[1]->AppendString("x,y");
@@ -330,8 +330,8 @@ TEST_F(FileConnectorTest, FileSinkWritesHeaderOnceAndFlushes) {
   ASSERT_TRUE(empty.ok());
   ASSERT_TRUE((*empty)->Close().ok());
   EXPECT_EQ(ReadFile(Path("empty.csv")), "op,n,s\n");
-  auto json = MakeFileSink(MakeOptions({{"path", Path("out.jsonl")}, {"format", "json"}}),
-                           schema, true);
+  auto json =
+      MakeFileSink(MakeOptions({{"path", Path("out.jsonl")}, {"format", "json"}}), schema, true);
   ASSERT_TRUE(json.ok());
   batch.EnableOps()[1] = Op::kDelete;
   batch.EnableOps()[0] = Op::kInsert;
@@ -348,7 +348,8 @@ TEST_F(FileConnectorTest, FileSinkErrorsNameThePath) {
   EXPECT_EQ(sink.status().message(),
             "cannot create '" + Path("no/dir/out.csv") + "': No such file or directory");
   EXPECT_FALSE(MakeFileSink(MakeOptions({}), schema, false).ok());
-  EXPECT_FALSE(MakeFileSink(MakeOptions({{"path", Path("x")}, {"format", "avro"}}), schema, false).ok());
+  EXPECT_FALSE(
+      MakeFileSink(MakeOptions({{"path", Path("x")}, {"format", "avro"}}), schema, false).ok());
   // A device that refuses writes: /dev/full.
   if (access("/dev/full", W_OK) == 0) {
     auto full = MakeFileSink(MakeOptions({{"path", "/dev/full"}}), schema, false);

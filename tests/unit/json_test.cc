@@ -129,14 +129,13 @@ TEST(JsonDecode, EveryType) {
 
 TEST(JsonDecode, StringsAndEscapes) {
   auto schema = MakeSchema({{"s", DataType::Varchar()}});
-  std::string text =
-      R"({"s":"a\"b\\c\/d\n\t\r\b\f"})"
-      "\n"
-      R"({"s":"\u00e9\u65e5\ud83d\ude00"})"
-      "\n"
-      "{\"s\":\"raw \xC3\xA9 utf8\"}\n"
-      R"({"s\u0041":"escaped key is still 's'?"})"
-      "\n";
+  std::string text = R"({"s":"a\"b\\c\/d\n\t\r\b\f"})"
+                     "\n"
+                     R"({"s":"\u00e9\u65e5\ud83d\ude00"})"
+                     "\n"
+                     "{\"s\":\"raw \xC3\xA9 utf8\"}\n"
+                     R"({"s\u0041":"escaped key is still 's'?"})"
+                     "\n";
   auto r = DecodeJson(text, schema, Options());
   ASSERT_TRUE(r.status.ok()) << r.status.ToString();
   EXPECT_EQ(r.rows, (Rows{"a\"b\\c/d\n\t\r\b\f", "\xC3\xA9\xE6\x97\xA5\xF0\x9F\x98\x80",
@@ -144,9 +143,8 @@ TEST(JsonDecode, StringsAndEscapes) {
 }
 
 TEST(JsonDecode, KeysCaseInsensitiveDuplicatesAndProjection) {
-  auto schema = MakeSchema({{"Alpha", DataType::Int64()},
-                            {"beta", DataType::Varchar()},
-                            {"gamma", DataType::Int64()}});
+  auto schema = MakeSchema(
+      {{"Alpha", DataType::Int64()}, {"beta", DataType::Varchar()}, {"gamma", DataType::Int64()}});
   std::string text = R"({"ALPHA":1,"beta":"x","alpha":2,"gamma":"not a number"})"
                      "\n"
                      R"({"gamma":3,"Beta":"y"})"
@@ -207,8 +205,9 @@ TEST(JsonDecode, SkipDeadLetterAndBlankLines) {
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   std::remove(tmpl);
   ASSERT_EQ(lines.size(), 2u);
-  EXPECT_EQ(lines[0],
-            R"({"source":"t.jsonl","line":3,"reason":"column 'n': invalid BIGINT 'x'","raw":"{\"n\":\"x\"}"})");
+  EXPECT_EQ(
+      lines[0],
+      R"({"source":"t.jsonl","line":3,"reason":"column 'n': invalid BIGINT 'x'","raw":"{\"n\":\"x\"}"})");
   EXPECT_EQ(lines[1].rfind(R"({"source":"t.jsonl","line":4,"reason":"malformed JSON)", 0), 0u)
       << lines[1];
 }
@@ -218,14 +217,14 @@ TEST(JsonDecode, LongLines) {
   std::string big = "{\"s\":\"" + std::string(3000, 'y') + "\"}";
   std::string text = "{\"s\":\"a\"}\n" + big + "\n{\"s\":\"b\"}\n";
   for (size_t chunk : {size_t{5}, size_t{128}, SIZE_MAX}) {
-    auto r = DecodeJson(text, schema,
-                        MakeOptions({{"on_error", "skip"}, {"line_bytes_max", "1000"}}), {},
-                        4096, chunk);
+    auto r =
+        DecodeJson(text, schema, MakeOptions({{"on_error", "skip"}, {"line_bytes_max", "1000"}}),
+                   {}, 4096, chunk);
     ASSERT_TRUE(r.status.ok());
     EXPECT_EQ(r.rows, (Rows{"a", "b"})) << chunk;
     EXPECT_EQ(r.skipped, 1);
-    auto f = DecodeJson(text + "{\"s\":1}\n", schema,
-                        MakeOptions({{"line_bytes_max", "1000"}}), {}, 4096, chunk);
+    auto f = DecodeJson(text + "{\"s\":1}\n", schema, MakeOptions({{"line_bytes_max", "1000"}}), {},
+                        4096, chunk);
     EXPECT_EQ(f.status.message(), "t.jsonl:2: record longer than line_bytes_max (1000 bytes)");
   }
   // Within the limit, a long line decodes (the parser grows as needed).
@@ -242,9 +241,15 @@ TEST(JsonDecode, BatchAndBlockBoundariesDoNotChangeTheAnswer) {
   std::string text;
   for (int i = 0; i < 300; ++i) {
     switch (rng() % 8) {
-      case 0: text += "\n"; break;
-      case 1: text += "{\"n\":\"bad\"}\n"; break;
-      case 2: text += "{\"s\":\"only s \\u00e9\"}\r\n"; break;
+      case 0:
+        text += "\n";
+        break;
+      case 1:
+        text += "{\"n\":\"bad\"}\n";
+        break;
+      case 2:
+        text += "{\"s\":\"only s \\u00e9\"}\r\n";
+        break;
       default:
         text += "{\"n\":" + std::to_string(static_cast<int64_t>(rng() >> 1)) + ",\"s\":\"v" +
                 std::to_string(i) + "\"}\n";
@@ -281,7 +286,8 @@ TEST(JsonUnescape, Rules) {
 
 RecordBatch MakeBatch(SchemaPtr schema, int64_t rows) {
   RecordBatch batch(schema);
-  for (const Field& f : schema->fields()) batch.columns().push_back(std::make_shared<Column>(f.type));
+  for (const Field& f : schema->fields())
+    batch.columns().push_back(std::make_shared<Column>(f.type));
   batch.set_num_rows(rows);
   return batch;
 }
@@ -324,13 +330,14 @@ TEST(JsonEncode, ValuesAndEscaping) {
   c[5]->Append<uint8_t>(1);
   c[6]->Append<int32_t>(-5);
   c[6]->MakeConstant(3);
-  EXPECT_EQ(Encode(batch, false),
-            R"({"s":"q\"b\\n\n\u0001é","d":0.1,"m":-0.01,"t":"1970-01-01 00:00:00","v":"01:00:00","b":true,"we\"ird":-5})"
-            "\n"
-            R"({"s":null,"d":"NaN","m":123.45,"t":"1970-01-01 00:00:00.000001","v":"01:00:00","b":false,"we\"ird":-5})"
-            "\n"
-            R"({"s":"","d":"-Infinity","m":null,"t":null,"v":"01:00:00","b":true,"we\"ird":-5})"
-            "\n");
+  EXPECT_EQ(
+      Encode(batch, false),
+      R"({"s":"q\"b\\n\n\u0001é","d":0.1,"m":-0.01,"t":"1970-01-01 00:00:00","v":"01:00:00","b":true,"we\"ird":-5})"
+      "\n"
+      R"({"s":null,"d":"NaN","m":123.45,"t":"1970-01-01 00:00:00.000001","v":"01:00:00","b":false,"we\"ird":-5})"
+      "\n"
+      R"({"s":"","d":"-Infinity","m":null,"t":null,"v":"01:00:00","b":true,"we\"ird":-5})"
+      "\n");
 }
 
 TEST(JsonEncode, Changelog) {
@@ -373,9 +380,15 @@ TEST(JsonRoundTrip, DecodeOfEncodeIsIdentity) {
           continue;
         }
         switch (col.type().id) {
-          case TypeId::kBoolean: col.Append<uint8_t>(static_cast<uint8_t>(pick(2))); break;
-          case TypeId::kInt32: col.Append(static_cast<int32_t>(rng())); break;
-          case TypeId::kInt64: col.Append(static_cast<int64_t>(rng())); break;
+          case TypeId::kBoolean:
+            col.Append<uint8_t>(static_cast<uint8_t>(pick(2)));
+            break;
+          case TypeId::kInt32:
+            col.Append(static_cast<int32_t>(rng()));
+            break;
+          case TypeId::kInt64:
+            col.Append(static_cast<int64_t>(rng()));
+            break;
           case TypeId::kDouble: {
             uint64_t bits = rng();
             double v;
@@ -390,10 +403,12 @@ TEST(JsonRoundTrip, DecodeOfEncodeIsIdentity) {
                        999'999'999'999'999'999LL);
             break;
           case TypeId::kTimestamp:
-            col.Append(static_cast<int64_t>(pick(253'402'300'799'000'000ULL)) - 62'135'596'800'000'000LL);
+            col.Append(static_cast<int64_t>(pick(253'402'300'799'000'000ULL)) -
+                       62'135'596'800'000'000LL);
             break;
           case TypeId::kInterval:
-            col.Append(Interval{static_cast<int32_t>(pick(100)), static_cast<int32_t>(pick(100)) - 50,
+            col.Append(Interval{static_cast<int32_t>(pick(100)),
+                                static_cast<int32_t>(pick(100)) - 50,
                                 static_cast<int64_t>(pick(1'000'000'000'000ULL))});
             break;
           case TypeId::kVarchar: {
@@ -413,7 +428,9 @@ TEST(JsonRoundTrip, DecodeOfEncodeIsIdentity) {
             col.AppendString(s);
             break;
           }
-          case TypeId::kNull: col.AppendNull(); break;
+          case TypeId::kNull:
+            col.AppendNull();
+            break;
         }
       }
       if (constant) col.MakeConstant(rows);

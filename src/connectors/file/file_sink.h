@@ -24,10 +24,10 @@ namespace weir {
 class EncodedFdSink final : public Sink {
  public:
   struct Config {
-    std::string name;       // for errors: the path, or "stdout"
-    std::string describe;   // Describe() text
+    std::string name;      // for errors: the path, or "stdout"
+    std::string describe;  // Describe() text
     int fd = -1;
-    bool owns_fd = false;   // close the descriptor in Close()
+    bool owns_fd = false;                  // close the descriptor in Close()
     size_t flush_bytes = size_t{1} << 20;  // write(2) once this much is buffered (0: each Write)
   };
   /// Appends the encoder's header to the buffer at once.

@@ -15,7 +15,7 @@ namespace weir {
 
 namespace {
 
-constexpr size_t kReadBytes = size_t{1} << 20;           // one read(2)
+constexpr size_t kReadBytes = size_t{1} << 20;            // one read(2)
 constexpr size_t kBatchInputBytesMax = size_t{16} << 20;  // stop topping up a batch after this
 
 class FileSource final : public Source {
@@ -32,9 +32,8 @@ class FileSource final : public Source {
   ~FileSource() override { CloseFile(); }
 
   Status Init(SchemaPtr schema, const std::vector<int>& projection, const Options& options) {
-    WEIR_ASSIGN_OR_RETURN(decoder_,
-                          MakeDecoder(format_, std::move(schema), projection, options,
-                                      handler_.get()));
+    WEIR_ASSIGN_OR_RETURN(
+        decoder_, MakeDecoder(format_, std::move(schema), projection, options, handler_.get()));
     return Status::OK();
   }
 
@@ -59,8 +58,8 @@ class FileSource final : public Source {
       if (begin_ < end_ || eof_) {
         size_t consumed = 0;
         const char* data = reinterpret_cast<const char*>(buffer_.data()) + begin_;
-        Status st = decoder_->Decode(data, end_ - begin_, eof_, rows_max - out->num_rows(), out,
-                                     &consumed);
+        Status st =
+            decoder_->Decode(data, end_ - begin_, eof_, rows_max - out->num_rows(), out, &consumed);
         begin_ += consumed;
         stats_.bytes_read += static_cast<int64_t>(consumed);
         batch_input_bytes += consumed;
@@ -127,10 +126,10 @@ class FileSource final : public Source {
   int fd_;
   std::unique_ptr<BadRecordHandler> handler_;  // before decoder_: the decoder points to it
   std::unique_ptr<Decoder> decoder_;
-  Buffer buffer_;      // input; bytes [begin_, end_) are read but not yet consumed
+  Buffer buffer_;  // input; bytes [begin_, end_) are read but not yet consumed
   size_t begin_ = 0;
   size_t end_ = 0;
-  bool eof_ = false;   // read(2) returned 0 (never set when following)
+  bool eof_ = false;  // read(2) returned 0 (never set when following)
   bool ended_ = false;
   SourceStats stats_;
 };
@@ -163,8 +162,8 @@ Result<std::unique_ptr<Source>> MakeFileSource(const Options& options, SchemaPtr
   }
   int64_t size_bytes = S_ISREG(st.st_mode) ? static_cast<int64_t>(st.st_size) : -1;
   auto handler = std::make_unique<BadRecordHandler>(path, policy, dead_letter_path);
-  auto source = std::make_unique<FileSource>(path, format, follow, fd, size_bytes,
-                                             std::move(handler));
+  auto source =
+      std::make_unique<FileSource>(path, format, follow, fd, size_bytes, std::move(handler));
   WEIR_RETURN_IF_ERROR(source->Init(std::move(schema), projection, options));
   return std::unique_ptr<Source>(std::move(source));
 }

@@ -19,35 +19,49 @@ enum class ArithOp { kAdd, kSub, kMul, kDiv, kMod };
 
 // ---- integers -----------------------------------------------------------------------------
 
+/// Sign bit of `x` as 0/1 in an unsigned word: the error flag of the add/sub kernels. (A bool
+/// from a 64-bit signed compare would keep the loop from vectorizing with SSE2.)
+template <typename T>
+inline std::make_unsigned_t<T> SignBit(T x) {
+  using U = std::make_unsigned_t<T>;
+  return static_cast<U>(x) >> (8 * sizeof(T) - 1);
+}
+
 template <typename T>
 struct AddInt : Stateless {
   using Stateless::Stateless;
-  bool operator()(T a, T b, T* r) const {
+  std::make_unsigned_t<T> operator()(T a, T b, T* r) const {
     using U = std::make_unsigned_t<T>;
     const T s = static_cast<T>(static_cast<U>(a) + static_cast<U>(b));
     *r = s;
-    return ((a ^ s) & (b ^ s)) < 0;  // sign of the sum differs from both operands' signs
+    return SignBit((a ^ s) & (b ^ s));  // the sum's sign differs from both operands' signs
   }
-  Status Error(T a, T b) const { return DataError("{} out of range: {} + {}", IntTypeName<T>(), a, b); }
+  Status Error(T a, T b) const {
+    return DataError("{} out of range: {} + {}", IntTypeName<T>(), a, b);
+  }
 };
 
 template <typename T>
 struct SubInt : Stateless {
   using Stateless::Stateless;
-  bool operator()(T a, T b, T* r) const {
+  std::make_unsigned_t<T> operator()(T a, T b, T* r) const {
     using U = std::make_unsigned_t<T>;
     const T s = static_cast<T>(static_cast<U>(a) - static_cast<U>(b));
     *r = s;
-    return ((a ^ b) & (a ^ s)) < 0;
+    return SignBit((a ^ b) & (a ^ s));
   }
-  Status Error(T a, T b) const { return DataError("{} out of range: {} - {}", IntTypeName<T>(), a, b); }
+  Status Error(T a, T b) const {
+    return DataError("{} out of range: {} - {}", IntTypeName<T>(), a, b);
+  }
 };
 
 template <typename T>
 struct MulInt : Stateless {
   using Stateless::Stateless;
   bool operator()(T a, T b, T* r) const { return __builtin_mul_overflow(a, b, r); }
-  Status Error(T a, T b) const { return DataError("{} out of range: {} * {}", IntTypeName<T>(), a, b); }
+  Status Error(T a, T b) const {
+    return DataError("{} out of range: {} * {}", IntTypeName<T>(), a, b);
+  }
 };
 
 template <typename T>
@@ -112,7 +126,8 @@ struct DoubleOp : Stateless {
   }
   Status Error(double a, double b) const {
     if (b == 0 && (kOp == ArithOp::kDiv || kOp == ArithOp::kMod))
-      return DataError("division by zero: {} {} 0", DoubleText(a), kOp == ArithOp::kDiv ? '/' : '%');
+      return DataError("division by zero: {} {} 0", DoubleText(a),
+                       kOp == ArithOp::kDiv ? '/' : '%');
     return DataError("value out of range: overflow: {} {} {}", DoubleText(a),
                      "+-*/%"[static_cast<int>(kOp)], DoubleText(b));
   }
@@ -165,13 +180,16 @@ template <bool kAligned, bool kSub>
 struct DecAdd : DecimalOpBase {
   using DecimalOpBase::DecimalOpBase;
   bool operator()(int64_t a, int64_t b, int64_t* r) const {
-    bool ovf = false;
-    if constexpr (kAligned) {
-      ovf |= __builtin_mul_overflow(a, s.ma, &a);
-      ovf |= __builtin_mul_overflow(b, s.mb, &b);
+    if constexpr (kAligned) {  // exact in 128 bits: |a|, |b| < 2^63 and multipliers <= 10^18
+      const __int128 x = static_cast<__int128>(a) * s.ma;
+      const __int128 y = static_cast<__int128>(b) * s.mb;
+      const __int128 v = kSub ? x - y : x + y;
+      *r = static_cast<int64_t>(v);
+      return OutOfBounds(v);
+    } else {
+      const bool ovf = kSub ? __builtin_sub_overflow(a, b, r) : __builtin_add_overflow(a, b, r);
+      return ovf | OutOfBounds(*r);
     }
-    ovf |= kSub ? __builtin_sub_overflow(a, b, r) : __builtin_add_overflow(a, b, r);
-    return ovf | OutOfBounds(*r);
   }
   Status Error(int64_t a, int64_t b) const { return Overflow(a, b, kSub ? '-' : '+'); }
 };
@@ -272,7 +290,9 @@ struct IntervalAddSub : Stateless {
 struct NegInterval : Stateless {
   using Stateless::Stateless;
   bool operator()(Interval a, Interval* r) const { return NegateInterval(a, r); }
-  Status Error(Interval a) const { return DataError("interval out of range: -'{}'", IntervalText(a)); }
+  Status Error(Interval a) const {
+    return DataError("interval out of range: -'{}'", IntervalText(a));
+  }
 };
 
 template <bool kSub>
@@ -326,24 +346,16 @@ struct IntervalTimesInt : Stateless {
     r->days = static_cast<int32_t>(d);
     return bad;
   }
-  bool operator()(Interval a, int64_t f, Interval* r) const
-    requires(!kSwapped)
-  {
+  bool operator()(Interval a, int64_t f, Interval* r) const requires(!kSwapped) {
     return MulOp(a, f, r);
   }
-  bool operator()(int64_t f, Interval a, Interval* r) const
-    requires(kSwapped)
-  {
+  bool operator()(int64_t f, Interval a, Interval* r) const requires(kSwapped) {
     return MulOp(a, f, r);
   }
-  Status Error(Interval a, int64_t f) const
-    requires(!kSwapped)
-  {
+  Status Error(Interval a, int64_t f) const requires(!kSwapped) {
     return DataError("interval out of range: '{}' * {}", IntervalText(a), f);
   }
-  Status Error(int64_t f, Interval a) const
-    requires(kSwapped)
-  {
+  Status Error(int64_t f, Interval a) const requires(kSwapped) {
     return DataError("interval out of range: '{}' * {}", IntervalText(a), f);
   }
 };
@@ -359,8 +371,9 @@ inline bool ScaleInterval(Interval a, double f, Interval* r) {
   r->months = static_cast<int32_t>(months);
   int64_t out_days = static_cast<int32_t>(days);
   const double month_rem_days = round_micro((months - r->months) * 30.0);
-  double sec_rem = round_micro((days - static_cast<double>(out_days) + month_rem_days -
-                                std::trunc(month_rem_days)) * 86400.0);
+  double sec_rem = round_micro(
+      (days - static_cast<double>(out_days) + month_rem_days - std::trunc(month_rem_days)) *
+      86400.0);
   if (std::fabs(sec_rem) >= 86400.0) {
     const double whole = std::trunc(sec_rem / 86400.0);
     out_days += static_cast<int64_t>(whole);
@@ -385,14 +398,10 @@ struct IntervalTimesDouble : Stateless {
       return ScaleInterval(a, f, r);
     }
   }
-  bool operator()(Interval a, double f, Interval* r) const
-    requires(!kSwapped)
-  {
+  bool operator()(Interval a, double f, Interval* r) const requires(!kSwapped) {
     return Op(a, f, r);
   }
-  bool operator()(double f, Interval a, Interval* r) const
-    requires(kSwapped)
-  {
+  bool operator()(double f, Interval a, Interval* r) const requires(kSwapped) {
     return Op(a, f, r);
   }
   Status Err(Interval a, double f) const {
@@ -400,16 +409,8 @@ struct IntervalTimesDouble : Stateless {
     return DataError("interval out of range: '{}' {} {}", IntervalText(a), kDiv ? '/' : '*',
                      DoubleText(f));
   }
-  Status Error(Interval a, double f) const
-    requires(!kSwapped)
-  {
-    return Err(a, f);
-  }
-  Status Error(double f, Interval a) const
-    requires(kSwapped)
-  {
-    return Err(a, f);
-  }
+  Status Error(Interval a, double f) const requires(!kSwapped) { return Err(a, f); }
+  Status Error(double f, Interval a) const requires(kSwapped) { return Err(a, f); }
 };
 
 // ---- resolution ---------------------------------------------------------------------------
@@ -425,22 +426,32 @@ ArithOp OpOf(std::string_view name) {
 template <typename T>
 KernelFn IntKernel(ArithOp op) {
   switch (op) {
-    case ArithOp::kAdd: return BinaryKernel<T, T, T, AddInt<T>>;
-    case ArithOp::kSub: return BinaryKernel<T, T, T, SubInt<T>>;
-    case ArithOp::kMul: return BinaryKernel<T, T, T, MulInt<T>>;
-    case ArithOp::kDiv: return BinaryKernel<T, T, T, DivInt<T>>;
-    case ArithOp::kMod: return BinaryKernel<T, T, T, ModInt<T>>;
+    case ArithOp::kAdd:
+      return BinaryKernel<T, T, T, AddInt<T>>;
+    case ArithOp::kSub:
+      return BinaryKernel<T, T, T, SubInt<T>>;
+    case ArithOp::kMul:
+      return BinaryKernel<T, T, T, MulInt<T>>;
+    case ArithOp::kDiv:
+      return BinaryKernel<T, T, T, DivInt<T>>;
+    case ArithOp::kMod:
+      return BinaryKernel<T, T, T, ModInt<T>>;
   }
   return nullptr;
 }
 
 KernelFn DoubleKernel(ArithOp op) {
   switch (op) {
-    case ArithOp::kAdd: return BinaryKernel<double, double, double, DoubleOp<ArithOp::kAdd>>;
-    case ArithOp::kSub: return BinaryKernel<double, double, double, DoubleOp<ArithOp::kSub>>;
-    case ArithOp::kMul: return BinaryKernel<double, double, double, DoubleOp<ArithOp::kMul>>;
-    case ArithOp::kDiv: return BinaryKernel<double, double, double, DoubleOp<ArithOp::kDiv>>;
-    case ArithOp::kMod: return BinaryKernel<double, double, double, DoubleOp<ArithOp::kMod>>;
+    case ArithOp::kAdd:
+      return BinaryKernel<double, double, double, DoubleOp<ArithOp::kAdd>>;
+    case ArithOp::kSub:
+      return BinaryKernel<double, double, double, DoubleOp<ArithOp::kSub>>;
+    case ArithOp::kMul:
+      return BinaryKernel<double, double, double, DoubleOp<ArithOp::kMul>>;
+    case ArithOp::kDiv:
+      return BinaryKernel<double, double, double, DoubleOp<ArithOp::kDiv>>;
+    case ArithOp::kMod:
+      return BinaryKernel<double, double, double, DoubleOp<ArithOp::kMod>>;
   }
   return nullptr;
 }
@@ -561,13 +572,16 @@ Result<FunctionBinding> ResolveArith(std::string_view name, const Args& args) {
                            BinaryKernel<Interval, int64_t, Interval, IntervalTimesInt<false>>);
       }
       if (op == ArithOp::kDiv)
-        return MakeBinding(name, ivd, {ivd, dbl},
-                           BinaryKernel<Interval, double, Interval, IntervalTimesDouble<true, false>>);
+        return MakeBinding(
+            name, ivd, {ivd, dbl},
+            BinaryKernel<Interval, double, Interval, IntervalTimesDouble<true, false>>);
       if (swapped)
-        return MakeBinding(name, ivd, {dbl, ivd},
-                           BinaryKernel<double, Interval, Interval, IntervalTimesDouble<false, true>>);
-      return MakeBinding(name, ivd, {ivd, dbl},
-                         BinaryKernel<Interval, double, Interval, IntervalTimesDouble<false, false>>);
+        return MakeBinding(
+            name, ivd, {dbl, ivd},
+            BinaryKernel<double, Interval, Interval, IntervalTimesDouble<false, true>>);
+      return MakeBinding(
+          name, ivd, {ivd, dbl},
+          BinaryKernel<Interval, double, Interval, IntervalTimesDouble<false, false>>);
     }
     return NoMatch();
   }
@@ -608,8 +622,8 @@ Result<FunctionBinding> ResolveNegate(std::string_view name, const Args& args) {
 }
 
 constexpr FunctionDef kFunctions[] = {
-    {"add", ResolveArith},    {"subtract", ResolveArith}, {"multiply", ResolveArith},
-    {"divide", ResolveArith}, {"modulo", ResolveArith},   {"mod", ResolveArith},
+    {"add", ResolveArith},     {"subtract", ResolveArith}, {"multiply", ResolveArith},
+    {"divide", ResolveArith},  {"modulo", ResolveArith},   {"mod", ResolveArith},
     {"negate", ResolveNegate},
 };
 

@@ -25,10 +25,10 @@ namespace {
 /// Per-call-site constants of a cast.
 struct CastState {
   DataType from, to;
-  int64_t mult = 1;    // integer -> DECIMAL, DECIMAL up-scaling
-  int drop = 0;        // DECIMAL down-scaling / DECIMAL -> integer: digits removed
-  int64_t bound = 0;   // 10^precision - 1 of a DECIMAL result
-  double pow = 1;      // 10^scale as double
+  int64_t mult = 1;   // integer -> DECIMAL, DECIMAL up-scaling
+  int drop = 0;       // DECIMAL down-scaling / DECIMAL -> integer: digits removed
+  int64_t bound = 0;  // 10^precision - 1 of a DECIMAL result
+  double pow = 1;     // 10^scale as double
 };
 
 const CastState& StateOf(const void* p) { return *static_cast<const CastState*>(p); }
@@ -95,7 +95,9 @@ struct DoubleToInt : Stateless {
     *r = ok ? static_cast<To>(x) : To{0};
     return !ok;
   }
-  Status Error(double a) const { return DataError("{} out of range: {}", IntTypeName<To>(), DoubleText(a)); }
+  Status Error(double a) const {
+    return DataError("{} out of range: {}", IntTypeName<To>(), DoubleText(a));
+  }
 };
 
 struct DoubleToDecimal : CastOpBase {
@@ -155,8 +157,10 @@ struct DecimalRescale : CastOpBase {
   using CastOpBase::CastOpBase;
   bool operator()(int64_t a, int64_t* r) const {
     bool ovf = false;
-    if constexpr (kUp) ovf = __builtin_mul_overflow(a, s.mult, r);
-    else *r = DivRoundHalfAway(a, s.drop);
+    if constexpr (kUp)
+      ovf = __builtin_mul_overflow(a, s.mult, r);
+    else
+      *r = DivRoundHalfAway(a, s.drop);
     return ovf | OutOfBounds(*r);
   }
   Status Error(int64_t a) const {
@@ -192,7 +196,12 @@ struct FormatOp : CastOpBase {
   using CastOpBase::CastOpBase;
   static constexpr size_t kMax = std::is_same_v<T, Interval> ? kIntervalTextMax : 32;
   static int64_t BytesHint(const ArgReader*, const Column* const*, int64_t rows) {
-    return rows * (std::is_same_v<T, uint8_t> ? 5 : 12);
+    // Typical text widths; the writer grows past them when needed.
+    constexpr int64_t kWidth = kFrom == TypeId::kBoolean     ? 5
+                               : kFrom == TypeId::kTimestamp ? 26
+                               : kFrom == TypeId::kInterval  ? 24
+                                                             : 20;
+    return rows * kWidth;
   }
   bool operator()(const ArgReader* a, int64_t i, VarcharWriter* w) const {
     char* p = w->Reserve(kMax);
@@ -321,9 +330,12 @@ bool DecimalSyntaxOk(std::string_view s) {
   size_t i = (!s.empty() && (s[0] == '-' || s[0] == '+')) ? 1 : 0;
   bool digit = false, point = false;
   for (; i < s.size(); ++i) {
-    if (s[i] == '.' && !point) point = true;
-    else if (s[i] >= '0' && s[i] <= '9') digit = true;
-    else return false;
+    if (s[i] == '.' && !point)
+      point = true;
+    else if (s[i] >= '0' && s[i] <= '9')
+      digit = true;
+    else
+      return false;
   }
   return digit;
 }
@@ -366,7 +378,8 @@ struct ParseOp : CastOpBase {
     if (s.to.id == TypeId::kDouble) {
       const std::string_view t = Trim(text);
       double unused;
-      if (std::from_chars(t.data(), t.data() + t.size(), unused).ec == std::errc::result_out_of_range)
+      if (std::from_chars(t.data(), t.data() + t.size(), unused).ec ==
+          std::errc::result_out_of_range)
         return DataError("\"{}\" is out of range for type DOUBLE", Sample(text));
     }
     return DataError("invalid input syntax for type {}: \"{}\"", type, Sample(text));
@@ -387,11 +400,16 @@ bool ImplicitAllowed(DataType from, DataType to) {
   if (from.id == to.id) return true;
   auto rank = [](TypeId id) {
     switch (id) {
-      case TypeId::kInt32: return 1;
-      case TypeId::kInt64: return 2;
-      case TypeId::kDecimal: return 3;
-      case TypeId::kDouble: return 4;
-      default: return 0;
+      case TypeId::kInt32:
+        return 1;
+      case TypeId::kInt64:
+        return 2;
+      case TypeId::kDecimal:
+        return 3;
+      case TypeId::kDouble:
+        return 4;
+      default:
+        return 0;
     }
   };
   return rank(from.id) != 0 && rank(to.id) != 0 && rank(from.id) < rank(to.id);
@@ -400,13 +418,20 @@ bool ImplicitAllowed(DataType from, DataType to) {
 template <typename From>
 KernelFn FromIntKernel(DataType to) {
   switch (to.id) {
-    case TypeId::kBoolean: return UnaryKernel<From, uint8_t, IntToBool<From>>;
-    case TypeId::kInt32: return UnaryKernel<From, int32_t, IntToInt<From, int32_t>>;
-    case TypeId::kInt64: return UnaryKernel<From, int64_t, IntToInt<From, int64_t>>;
-    case TypeId::kDouble: return UnaryKernel<From, double, IntToDouble<From>>;
-    case TypeId::kDecimal: return UnaryKernel<From, int64_t, IntToDecimal<From>>;
-    case TypeId::kVarchar: return StringKernel<FormatOp<TypeId::kInt64, From>, 1>;
-    default: return nullptr;
+    case TypeId::kBoolean:
+      return UnaryKernel<From, uint8_t, IntToBool<From>>;
+    case TypeId::kInt32:
+      return UnaryKernel<From, int32_t, IntToInt<From, int32_t>>;
+    case TypeId::kInt64:
+      return UnaryKernel<From, int64_t, IntToInt<From, int64_t>>;
+    case TypeId::kDouble:
+      return UnaryKernel<From, double, IntToDouble<From>>;
+    case TypeId::kDecimal:
+      return UnaryKernel<From, int64_t, IntToDecimal<From>>;
+    case TypeId::kVarchar:
+      return StringKernel<FormatOp<TypeId::kInt64, From>, 1>;
+    default:
+      return nullptr;
   }
 }
 
@@ -430,11 +455,16 @@ KernelFn CastKernel(DataType from, DataType to, CastState* st) {
       return FromIntKernel<int64_t>(to);
     case TypeId::kDouble:
       switch (to.id) {
-        case TypeId::kInt32: return UnaryKernel<double, int32_t, DoubleToInt<int32_t>>;
-        case TypeId::kInt64: return UnaryKernel<double, int64_t, DoubleToInt<int64_t>>;
-        case TypeId::kDecimal: return UnaryKernel<double, int64_t, DoubleToDecimal>;
-        case TypeId::kVarchar: return StringKernel<FormatOp<TypeId::kDouble, double>, 1>;
-        default: return nullptr;
+        case TypeId::kInt32:
+          return UnaryKernel<double, int32_t, DoubleToInt<int32_t>>;
+        case TypeId::kInt64:
+          return UnaryKernel<double, int64_t, DoubleToInt<int64_t>>;
+        case TypeId::kDecimal:
+          return UnaryKernel<double, int64_t, DoubleToDecimal>;
+        case TypeId::kVarchar:
+          return StringKernel<FormatOp<TypeId::kDouble, double>, 1>;
+        default:
+          return nullptr;
       }
     case TypeId::kDecimal:
       switch (to.id) {
@@ -444,7 +474,8 @@ KernelFn CastKernel(DataType from, DataType to, CastState* st) {
         case TypeId::kInt64:
           st->drop = from.scale;
           return UnaryKernel<int64_t, int64_t, DecimalToInt<int64_t>>;
-        case TypeId::kDouble: return UnaryKernel<int64_t, double, DecimalToDouble>;
+        case TypeId::kDouble:
+          return UnaryKernel<int64_t, double, DecimalToDouble>;
         case TypeId::kDecimal:
           if (to.scale >= from.scale) {
             st->mult = PowerOfTen(to.scale - from.scale);
@@ -452,8 +483,10 @@ KernelFn CastKernel(DataType from, DataType to, CastState* st) {
           }
           st->drop = from.scale - to.scale;
           return UnaryKernel<int64_t, int64_t, DecimalRescale<false>>;
-        case TypeId::kVarchar: return StringKernel<FormatOp<TypeId::kDecimal, int64_t>, 1>;
-        default: return nullptr;
+        case TypeId::kVarchar:
+          return StringKernel<FormatOp<TypeId::kDecimal, int64_t>, 1>;
+        default:
+          return nullptr;
       }
     case TypeId::kTimestamp:
       return to.id == TypeId::kVarchar ? StringKernel<FormatOp<TypeId::kTimestamp, int64_t>, 1>
@@ -463,17 +496,25 @@ KernelFn CastKernel(DataType from, DataType to, CastState* st) {
                                        : nullptr;
     case TypeId::kVarchar:
       switch (to.id) {
-        case TypeId::kBoolean: return RowKernel<uint8_t, ParseOp<TypeId::kBoolean, uint8_t>, 1>;
-        case TypeId::kInt32: return RowKernel<int32_t, ParseOp<TypeId::kInt32, int32_t>, 1>;
-        case TypeId::kInt64: return RowKernel<int64_t, ParseOp<TypeId::kInt64, int64_t>, 1>;
-        case TypeId::kDecimal: return RowKernel<int64_t, ParseOp<TypeId::kDecimal, int64_t>, 1>;
+        case TypeId::kBoolean:
+          return RowKernel<uint8_t, ParseOp<TypeId::kBoolean, uint8_t>, 1>;
+        case TypeId::kInt32:
+          return RowKernel<int32_t, ParseOp<TypeId::kInt32, int32_t>, 1>;
+        case TypeId::kInt64:
+          return RowKernel<int64_t, ParseOp<TypeId::kInt64, int64_t>, 1>;
+        case TypeId::kDecimal:
+          return RowKernel<int64_t, ParseOp<TypeId::kDecimal, int64_t>, 1>;
         case TypeId::kTimestamp:
           return RowKernel<int64_t, ParseOp<TypeId::kTimestamp, int64_t>, 1>;
-        case TypeId::kDouble: return RowKernel<double, ParseOp<TypeId::kDouble, double>, 1>;
-        case TypeId::kInterval: return RowKernel<Interval, ParseOp<TypeId::kInterval, Interval>, 1>;
-        default: return nullptr;
+        case TypeId::kDouble:
+          return RowKernel<double, ParseOp<TypeId::kDouble, double>, 1>;
+        case TypeId::kInterval:
+          return RowKernel<Interval, ParseOp<TypeId::kInterval, Interval>, 1>;
+        default:
+          return nullptr;
       }
-    case TypeId::kNull: break;
+    case TypeId::kNull:
+      break;
   }
   return nullptr;
 }
@@ -483,17 +524,17 @@ KernelFn CastKernel(DataType from, DataType to, CastState* st) {
 Result<FunctionBinding> ResolveCast(DataType from, DataType to, bool explicit_cast) {
   if (to.id == TypeId::kNull)
     return BindError("cannot cast type {} to {}", from.ToString(), to.ToString());
-  if (to.id == TypeId::kDecimal && (to.precision < 1 || to.precision > kDecimalPrecisionMax ||
-                                    to.scale > to.precision))
+  if (to.id == TypeId::kDecimal &&
+      (to.precision < 1 || to.precision > kDecimalPrecisionMax || to.scale > to.precision))
     return BindError("invalid type {}", to.ToString());
   auto st = std::make_shared<CastState>();
   st->from = from;
   st->to = to;
   KernelFn k = CastKernel(from, to, st.get());
-  if (k == nullptr)
-    return BindError("cannot cast type {} to {}", from.ToString(), to.ToString());
+  if (k == nullptr) return BindError("cannot cast type {} to {}", from.ToString(), to.ToString());
   if (!explicit_cast && !ImplicitAllowed(from, to))
-    return BindError("cannot cast type {} to {} implicitly; use CAST", from.ToString(), to.ToString());
+    return BindError("cannot cast type {} to {} implicitly; use CAST", from.ToString(),
+                     to.ToString());
   return MakeBinding("cast", to, {from}, k, std::move(st));
 }
 

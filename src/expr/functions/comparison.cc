@@ -37,18 +37,43 @@ inline bool CompareDouble(double a, double b) {
   if constexpr (kOp == Cmp::kGe) return !lt;
 }
 
+/// Integer comparisons in plain arithmetic (sign bits, no compare instructions), so that the
+/// loop vectorizes with SSE2, which has no 64-bit compare:
+///   a < b   <=>  sign of d ^ ((a ^ b) & (d ^ a)), d = a - b wrapping (the sign of the
+///                difference, corrected when the subtraction overflows)
+///   a == b  <=>  x = a ^ b is 0  <=>  the sign bit of x | -x is clear
+template <Cmp kOp>
+inline uint8_t CompareInt64(int64_t a, int64_t b) {
+  auto less = [](int64_t x, int64_t y) {
+    const int64_t d = static_cast<int64_t>(static_cast<uint64_t>(x) - static_cast<uint64_t>(y));
+    return static_cast<uint8_t>(static_cast<uint64_t>(d ^ ((x ^ y) & (d ^ x))) >> 63);
+  };
+  auto differ = [](int64_t x, int64_t y) {
+    const uint64_t v = static_cast<uint64_t>(x ^ y);
+    return static_cast<uint8_t>((v | (0 - v)) >> 63);
+  };
+  if constexpr (kOp == Cmp::kEq) return differ(a, b) ^ 1;
+  if constexpr (kOp == Cmp::kNe) return differ(a, b);
+  if constexpr (kOp == Cmp::kLt) return less(a, b);
+  if constexpr (kOp == Cmp::kLe) return less(b, a) ^ 1;
+  if constexpr (kOp == Cmp::kGt) return less(b, a);
+  if constexpr (kOp == Cmp::kGe) return less(a, b) ^ 1;
+}
+
 template <typename T, Cmp kOp>
 struct CmpOp : Stateless {
   using Stateless::Stateless;
-  bool operator()(T a, T b, uint8_t* r) const {
-    if constexpr (std::is_same_v<T, double>) {
+  uint64_t operator()(T a, T b, uint8_t* r) const {
+    if constexpr (std::is_same_v<T, int64_t> || std::is_same_v<T, int32_t>) {
+      *r = CompareInt64<kOp>(a, b);
+    } else if constexpr (std::is_same_v<T, double>) {
       *r = CompareDouble<kOp>(a, b);
     } else if constexpr (std::is_same_v<T, Interval>) {
       *r = Compare<kOp>(IntervalKey(a), IntervalKey(b));
     } else {
       *r = Compare<kOp>(a, b);
     }
-    return false;
+    return 0;
   }
   Status Error(T, T) const { return Status::OK(); }
 };
@@ -76,9 +101,9 @@ struct StringCmp : Stateless {
   bool operator()(const ArgReader* a, int64_t i, uint8_t* r) const {
     const std::string_view x = a[0].Str(i), y = a[1].Str(i);
     if constexpr (kOp == Cmp::kEq) {
-      *r = x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size()) == 0;
+      *r = StrEqual(x, y);
     } else if constexpr (kOp == Cmp::kNe) {
-      *r = !(x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size()) == 0);
+      *r = !StrEqual(x, y);
     } else {
       *r = Compare<kOp>(x.compare(y), 0);
     }
@@ -90,16 +115,22 @@ struct StringCmp : Stateless {
 template <Cmp kOp>
 KernelFn KernelFor(TypeId id) {
   switch (id) {
-    case TypeId::kBoolean: return BinaryKernel<uint8_t, uint8_t, uint8_t, CmpOp<uint8_t, kOp>>;
-    case TypeId::kInt32: return BinaryKernel<int32_t, int32_t, uint8_t, CmpOp<int32_t, kOp>>;
+    case TypeId::kBoolean:
+      return BinaryKernel<uint8_t, uint8_t, uint8_t, CmpOp<uint8_t, kOp>>;
+    case TypeId::kInt32:
+      return BinaryKernel<int32_t, int32_t, uint8_t, CmpOp<int32_t, kOp>>;
     case TypeId::kInt64:
     case TypeId::kDecimal:
-    case TypeId::kTimestamp: return BinaryKernel<int64_t, int64_t, uint8_t, CmpOp<int64_t, kOp>>;
-    case TypeId::kDouble: return BinaryKernel<double, double, uint8_t, CmpOp<double, kOp>>;
+    case TypeId::kTimestamp:
+      return BinaryKernel<int64_t, int64_t, uint8_t, CmpOp<int64_t, kOp>>;
+    case TypeId::kDouble:
+      return BinaryKernel<double, double, uint8_t, CmpOp<double, kOp>>;
     case TypeId::kInterval:
       return BinaryKernel<Interval, Interval, uint8_t, CmpOp<Interval, kOp>>;
-    case TypeId::kVarchar: return RowKernel<uint8_t, StringCmp<kOp>, 2>;
-    case TypeId::kNull: return nullptr;
+    case TypeId::kVarchar:
+      return RowKernel<uint8_t, StringCmp<kOp>, 2>;
+    case TypeId::kNull:
+      return nullptr;
   }
   return nullptr;
 }

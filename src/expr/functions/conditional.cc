@@ -7,7 +7,6 @@
 //   is_distinct_from(a, b), is_not_distinct_from(a, b)
 //                               NULL-safe comparison; never NULL
 #include <cmath>
-#include <vector>
 
 #include "expr/functions/kernel.h"
 #include "expr/functions/registry.h"
@@ -88,8 +87,7 @@ Status PickKernel(const KernelContext& ctx, const Column* const* args, Column* o
   Sink<T> sink(out, rows, args, n);
   bool any_validity = false;
   for (int k = 0; k < n; ++k) any_validity |= args[k]->has_validity();
-  std::vector<uint8_t> valid_rows;  // one allocation per batch, only with NULLs around
-  if (any_validity) valid_rows.resize(static_cast<size_t>(rows));
+  uint8_t* valid_rows = any_validity ? ScratchBytes(static_cast<size_t>(rows)) : nullptr;
   for (int64_t i = 0; i < rows; ++i) {
     bool have = false;
     T best{};
@@ -104,14 +102,16 @@ Status PickKernel(const KernelContext& ctx, const Column* const* args, Column* o
       if (!have || (kPick == Pick::kGreatest ? Less(best, v) : Less(v, best))) best = v;
       have = true;
     }
-    if (have) sink.Put(i, best);
-    else sink.PutNull(i);
-    if (any_validity) valid_rows[static_cast<size_t>(i)] = have;
+    if (have)
+      sink.Put(i, best);
+    else
+      sink.PutNull(i);
+    if (any_validity) valid_rows[i] = have;
   }
   sink.Finish();
   if (any_validity) {
     uint8_t* bm = out->EnsureValidity();
-    for (int64_t i = 0; i < rows; ++i) SetBitTo(bm, i, valid_rows[static_cast<size_t>(i)] != 0);
+    for (int64_t i = 0; i < rows; ++i) SetBitTo(bm, i, valid_rows[i] != 0);
   }
   if (a.all_constant) out->MakeConstant(ctx.rows);
   return Status::OK();
@@ -123,18 +123,20 @@ Status NullIfKernel(const KernelContext& ctx, const Column* const* args, Column*
   out->ResetEmpty();
   const int64_t rows = a.all_constant ? 1 : ctx.rows;
   Sink<T> sink(out, rows, args, 1);
-  std::vector<uint8_t> valid_rows(static_cast<size_t>(rows));
+  uint8_t* valid_rows = ScratchBytes(static_cast<size_t>(rows));
   for (int64_t i = 0; i < rows; ++i) {
     const bool va = a.r[0].Valid(i);
     const T v = va ? Read<T>(a.r[0], i) : T{};
     const bool eq = va && a.r[1].Valid(i) && Equal(v, Read<T>(a.r[1], i));
-    if (va && !eq) sink.Put(i, v);
-    else sink.PutNull(i);
-    valid_rows[static_cast<size_t>(i)] = va && !eq;
+    if (va && !eq)
+      sink.Put(i, v);
+    else
+      sink.PutNull(i);
+    valid_rows[i] = va && !eq;
   }
   sink.Finish();
   uint8_t* bm = out->EnsureValidity();
-  for (int64_t i = 0; i < rows; ++i) SetBitTo(bm, i, valid_rows[static_cast<size_t>(i)] != 0);
+  for (int64_t i = 0; i < rows; ++i) SetBitTo(bm, i, valid_rows[i] != 0);
   if (a.all_constant) out->MakeConstant(ctx.rows);
   return Status::OK();
 }
@@ -158,25 +160,50 @@ Status DistinctKernel(const KernelContext& ctx, const Column* const* args, Colum
 template <template <typename> class K>
 KernelFn ForType(TypeId id) {
   switch (id) {
-    case TypeId::kBoolean: return K<uint8_t>::kFn;
-    case TypeId::kInt32: return K<int32_t>::kFn;
+    case TypeId::kBoolean:
+      return K<uint8_t>::kFn;
+    case TypeId::kInt32:
+      return K<int32_t>::kFn;
     case TypeId::kInt64:
     case TypeId::kDecimal:
-    case TypeId::kTimestamp: return K<int64_t>::kFn;
-    case TypeId::kDouble: return K<double>::kFn;
-    case TypeId::kInterval: return K<Interval>::kFn;
-    case TypeId::kVarchar: return K<std::string_view>::kFn;
-    case TypeId::kNull: return nullptr;
+    case TypeId::kTimestamp:
+      return K<int64_t>::kFn;
+    case TypeId::kDouble:
+      return K<double>::kFn;
+    case TypeId::kInterval:
+      return K<Interval>::kFn;
+    case TypeId::kVarchar:
+      return K<std::string_view>::kFn;
+    case TypeId::kNull:
+      return nullptr;
   }
   return nullptr;
 }
 
-template <typename T> struct CoalesceK { static constexpr KernelFn kFn = PickKernel<T, Pick::kCoalesce>; };
-template <typename T> struct GreatestK { static constexpr KernelFn kFn = PickKernel<T, Pick::kGreatest>; };
-template <typename T> struct LeastK { static constexpr KernelFn kFn = PickKernel<T, Pick::kLeast>; };
-template <typename T> struct NullIfK { static constexpr KernelFn kFn = NullIfKernel<T>; };
-template <typename T> struct DistinctK { static constexpr KernelFn kFn = DistinctKernel<T, true>; };
-template <typename T> struct NotDistinctK { static constexpr KernelFn kFn = DistinctKernel<T, false>; };
+template <typename T>
+struct CoalesceK {
+  static constexpr KernelFn kFn = PickKernel<T, Pick::kCoalesce>;
+};
+template <typename T>
+struct GreatestK {
+  static constexpr KernelFn kFn = PickKernel<T, Pick::kGreatest>;
+};
+template <typename T>
+struct LeastK {
+  static constexpr KernelFn kFn = PickKernel<T, Pick::kLeast>;
+};
+template <typename T>
+struct NullIfK {
+  static constexpr KernelFn kFn = NullIfKernel<T>;
+};
+template <typename T>
+struct DistinctK {
+  static constexpr KernelFn kFn = DistinctKernel<T, true>;
+};
+template <typename T>
+struct NotDistinctK {
+  static constexpr KernelFn kFn = DistinctKernel<T, false>;
+};
 
 /// Common supertype of all arguments (BOOLEAN when every argument is NULL).
 Result<DataType> CommonType(const Args& args) {
@@ -200,7 +227,8 @@ Result<FunctionBinding> ResolveCommon(std::string_view name, const Args& args) {
   WEIR_ASSIGN_OR_RETURN(DataType t, CommonType(args));
   auto st = std::make_shared<ArityState>();
   st->nargs = static_cast<int>(args.size());
-  constexpr bool kBoolResult = std::is_same_v<K<int>, DistinctK<int>> || std::is_same_v<K<int>, NotDistinctK<int>>;
+  constexpr bool kBoolResult =
+      std::is_same_v<K<int>, DistinctK<int>> || std::is_same_v<K<int>, NotDistinctK<int>>;
   return MakeBinding(name, kBoolResult ? DataType::Boolean() : t,
                      std::vector<DataType>(args.size(), t), ForType<K>(t.id), std::move(st));
 }

@@ -37,10 +37,25 @@ inline int64_t FloorMod(int64_t a, int64_t b) { return a - FloorDiv(a, b) * b; }
 // ---- units --------------------------------------------------------------------------------
 
 enum class Unit {
-  kMicrosecond, kMillisecond, kSecond, kMinute, kHour, kDay, kWeek, kMonth, kQuarter, kYear,
-  kDecade, kCentury, kMillennium,
+  kMicrosecond,
+  kMillisecond,
+  kSecond,
+  kMinute,
+  kHour,
+  kDay,
+  kWeek,
+  kMonth,
+  kQuarter,
+  kYear,
+  kDecade,
+  kCentury,
+  kMillennium,
   // extract-only fields
-  kDow, kIsodow, kDoy, kEpoch, kIsoyear,
+  kDow,
+  kIsodow,
+  kDoy,
+  kEpoch,
+  kIsoyear,
 };
 
 struct UnitName {
@@ -48,35 +63,64 @@ struct UnitName {
   Unit unit;
 };
 constexpr UnitName kUnitNames[] = {
-    {"microsecond", Unit::kMicrosecond}, {"microseconds", Unit::kMicrosecond},
-    {"us", Unit::kMicrosecond},          {"usec", Unit::kMicrosecond},
-    {"usecs", Unit::kMicrosecond},       {"millisecond", Unit::kMillisecond},
-    {"milliseconds", Unit::kMillisecond}, {"ms", Unit::kMillisecond},
-    {"msec", Unit::kMillisecond},        {"msecs", Unit::kMillisecond},
-    {"second", Unit::kSecond},           {"seconds", Unit::kSecond},
-    {"s", Unit::kSecond},                {"sec", Unit::kSecond},
-    {"secs", Unit::kSecond},             {"minute", Unit::kMinute},
-    {"minutes", Unit::kMinute},          {"m", Unit::kMinute},
-    {"min", Unit::kMinute},              {"mins", Unit::kMinute},
-    {"hour", Unit::kHour},               {"hours", Unit::kHour},
-    {"h", Unit::kHour},                  {"hr", Unit::kHour},
-    {"hrs", Unit::kHour},                {"day", Unit::kDay},
-    {"days", Unit::kDay},                {"d", Unit::kDay},
-    {"week", Unit::kWeek},               {"weeks", Unit::kWeek},
-    {"w", Unit::kWeek},                  {"month", Unit::kMonth},
-    {"months", Unit::kMonth},            {"mon", Unit::kMonth},
-    {"mons", Unit::kMonth},              {"quarter", Unit::kQuarter},
-    {"qtr", Unit::kQuarter},             {"year", Unit::kYear},
-    {"years", Unit::kYear},              {"y", Unit::kYear},
-    {"yr", Unit::kYear},                 {"yrs", Unit::kYear},
-    {"decade", Unit::kDecade},           {"decades", Unit::kDecade},
-    {"dec", Unit::kDecade},              {"century", Unit::kCentury},
-    {"centuries", Unit::kCentury},       {"c", Unit::kCentury},
-    {"cent", Unit::kCentury},            {"millennium", Unit::kMillennium},
-    {"millennia", Unit::kMillennium},    {"millenniums", Unit::kMillennium},
-    {"mil", Unit::kMillennium},          {"dow", Unit::kDow},
-    {"isodow", Unit::kIsodow},           {"doy", Unit::kDoy},
-    {"epoch", Unit::kEpoch},             {"isoyear", Unit::kIsoyear},
+    {"microsecond", Unit::kMicrosecond},
+    {"microseconds", Unit::kMicrosecond},
+    {"us", Unit::kMicrosecond},
+    {"usec", Unit::kMicrosecond},
+    {"usecs", Unit::kMicrosecond},
+    {"millisecond", Unit::kMillisecond},
+    {"milliseconds", Unit::kMillisecond},
+    {"ms", Unit::kMillisecond},
+    {"msec", Unit::kMillisecond},
+    {"msecs", Unit::kMillisecond},
+    {"second", Unit::kSecond},
+    {"seconds", Unit::kSecond},
+    {"s", Unit::kSecond},
+    {"sec", Unit::kSecond},
+    {"secs", Unit::kSecond},
+    {"minute", Unit::kMinute},
+    {"minutes", Unit::kMinute},
+    {"m", Unit::kMinute},
+    {"min", Unit::kMinute},
+    {"mins", Unit::kMinute},
+    {"hour", Unit::kHour},
+    {"hours", Unit::kHour},
+    {"h", Unit::kHour},
+    {"hr", Unit::kHour},
+    {"hrs", Unit::kHour},
+    {"day", Unit::kDay},
+    {"days", Unit::kDay},
+    {"d", Unit::kDay},
+    {"week", Unit::kWeek},
+    {"weeks", Unit::kWeek},
+    {"w", Unit::kWeek},
+    {"month", Unit::kMonth},
+    {"months", Unit::kMonth},
+    {"mon", Unit::kMonth},
+    {"mons", Unit::kMonth},
+    {"quarter", Unit::kQuarter},
+    {"qtr", Unit::kQuarter},
+    {"year", Unit::kYear},
+    {"years", Unit::kYear},
+    {"y", Unit::kYear},
+    {"yr", Unit::kYear},
+    {"yrs", Unit::kYear},
+    {"decade", Unit::kDecade},
+    {"decades", Unit::kDecade},
+    {"dec", Unit::kDecade},
+    {"century", Unit::kCentury},
+    {"centuries", Unit::kCentury},
+    {"c", Unit::kCentury},
+    {"cent", Unit::kCentury},
+    {"millennium", Unit::kMillennium},
+    {"millennia", Unit::kMillennium},
+    {"millenniums", Unit::kMillennium},
+    {"mil", Unit::kMillennium},
+    {"dow", Unit::kDow},
+    {"isodow", Unit::kIsodow},
+    {"doy", Unit::kDoy},
+    {"epoch", Unit::kEpoch},
+    {"isoyear", Unit::kIsoyear},
 };
 
 bool ParseUnit(std::string_view text, Unit* out) {
@@ -107,7 +151,9 @@ inline Civil ToCivil(int64_t us) {
 template <Unit kUnit>
 struct TruncOp : Stateless {
   using Stateless::Stateless;
-  static bool Scale(int64_t q, int64_t unit, int64_t* r) { return __builtin_mul_overflow(q, unit, r); }
+  static bool Scale(int64_t q, int64_t unit, int64_t* r) {
+    return __builtin_mul_overflow(q, unit, r);
+  }
   bool operator()(int64_t us, int64_t* r) const {
     if constexpr (kUnit == Unit::kMicrosecond) {
       *r = us;
@@ -243,10 +289,10 @@ constexpr double DoubleDivisor() {
 
 /// Fields that depend on the calendar day only: the op remembers the last day it computed.
 template <Unit kField>
-constexpr bool kPerDay = !(kField == Unit::kEpoch || kField == Unit::kSecond ||
-                           kField == Unit::kMillisecond || kField == Unit::kMicrosecond ||
-                           kField == Unit::kMinute || kField == Unit::kHour ||
-                           kField == Unit::kDow || kField == Unit::kIsodow);
+constexpr bool kPerDay =
+    !(kField == Unit::kEpoch || kField == Unit::kSecond || kField == Unit::kMillisecond ||
+      kField == Unit::kMicrosecond || kField == Unit::kMinute || kField == Unit::kHour ||
+      kField == Unit::kDow || kField == Unit::kIsodow);
 
 template <Unit kField, typename R>
 struct ExtractTsOp : Stateless {
@@ -301,25 +347,43 @@ KernelFn ExtractKernel(bool interval) {
 template <typename R>
 KernelFn ExtractKernelFor(Unit u, bool interval) {
   switch (u) {
-    case Unit::kMicrosecond: return ExtractKernel<Unit::kMicrosecond, R>(interval);
-    case Unit::kMillisecond: return ExtractKernel<Unit::kMillisecond, R>(interval);
-    case Unit::kSecond: return ExtractKernel<Unit::kSecond, R>(interval);
-    case Unit::kMinute: return ExtractKernel<Unit::kMinute, R>(interval);
-    case Unit::kHour: return ExtractKernel<Unit::kHour, R>(interval);
-    case Unit::kDay: return ExtractKernel<Unit::kDay, R>(interval);
-    case Unit::kMonth: return ExtractKernel<Unit::kMonth, R>(interval);
-    case Unit::kQuarter: return ExtractKernel<Unit::kQuarter, R>(interval);
-    case Unit::kYear: return ExtractKernel<Unit::kYear, R>(interval);
-    case Unit::kDecade: return ExtractKernel<Unit::kDecade, R>(interval);
-    case Unit::kCentury: return ExtractKernel<Unit::kCentury, R>(interval);
-    case Unit::kMillennium: return ExtractKernel<Unit::kMillennium, R>(interval);
-    case Unit::kEpoch: return ExtractKernel<Unit::kEpoch, R>(interval);
+    case Unit::kMicrosecond:
+      return ExtractKernel<Unit::kMicrosecond, R>(interval);
+    case Unit::kMillisecond:
+      return ExtractKernel<Unit::kMillisecond, R>(interval);
+    case Unit::kSecond:
+      return ExtractKernel<Unit::kSecond, R>(interval);
+    case Unit::kMinute:
+      return ExtractKernel<Unit::kMinute, R>(interval);
+    case Unit::kHour:
+      return ExtractKernel<Unit::kHour, R>(interval);
+    case Unit::kDay:
+      return ExtractKernel<Unit::kDay, R>(interval);
+    case Unit::kMonth:
+      return ExtractKernel<Unit::kMonth, R>(interval);
+    case Unit::kQuarter:
+      return ExtractKernel<Unit::kQuarter, R>(interval);
+    case Unit::kYear:
+      return ExtractKernel<Unit::kYear, R>(interval);
+    case Unit::kDecade:
+      return ExtractKernel<Unit::kDecade, R>(interval);
+    case Unit::kCentury:
+      return ExtractKernel<Unit::kCentury, R>(interval);
+    case Unit::kMillennium:
+      return ExtractKernel<Unit::kMillennium, R>(interval);
+    case Unit::kEpoch:
+      return ExtractKernel<Unit::kEpoch, R>(interval);
     // timestamp-only fields
-    case Unit::kWeek: return SkipFirstArg<UnaryKernel<int64_t, R, ExtractTsOp<Unit::kWeek, R>>>;
-    case Unit::kDow: return SkipFirstArg<UnaryKernel<int64_t, R, ExtractTsOp<Unit::kDow, R>>>;
-    case Unit::kIsodow: return SkipFirstArg<UnaryKernel<int64_t, R, ExtractTsOp<Unit::kIsodow, R>>>;
-    case Unit::kDoy: return SkipFirstArg<UnaryKernel<int64_t, R, ExtractTsOp<Unit::kDoy, R>>>;
-    case Unit::kIsoyear: return SkipFirstArg<UnaryKernel<int64_t, R, ExtractTsOp<Unit::kIsoyear, R>>>;
+    case Unit::kWeek:
+      return SkipFirstArg<UnaryKernel<int64_t, R, ExtractTsOp<Unit::kWeek, R>>>;
+    case Unit::kDow:
+      return SkipFirstArg<UnaryKernel<int64_t, R, ExtractTsOp<Unit::kDow, R>>>;
+    case Unit::kIsodow:
+      return SkipFirstArg<UnaryKernel<int64_t, R, ExtractTsOp<Unit::kIsodow, R>>>;
+    case Unit::kDoy:
+      return SkipFirstArg<UnaryKernel<int64_t, R, ExtractTsOp<Unit::kDoy, R>>>;
+    case Unit::kIsoyear:
+      return SkipFirstArg<UnaryKernel<int64_t, R, ExtractTsOp<Unit::kIsoyear, R>>>;
   }
   return nullptr;
 }
@@ -356,7 +420,8 @@ Status UnitAndOperand(std::string_view fn, const Args& args, bool allow_interval
   if (args.size() != 2 || !ArgMatches(args[0], text)) return NoMatch();
   DataType t = LoneType(args[1]);
   if (IsUntyped(args[1])) t = DataType::Timestamp();
-  if (t.id != TypeId::kTimestamp && !(allow_interval && t.id == TypeId::kInterval)) return NoMatch();
+  if (t.id != TypeId::kTimestamp && !(allow_interval && t.id == TypeId::kInterval))
+    return NoMatch();
   const std::string* name = ConstantText(args[0]);
   if (name == nullptr) return BindError("{}: the unit must be a constant string", fn);
   if (!ParseUnit(*name, unit))
@@ -371,19 +436,45 @@ Result<FunctionBinding> ResolveDateTrunc(std::string_view name, const Args& args
   WEIR_RETURN_IF_ERROR(UnitAndOperand(name, args, false, &u, &t));
   KernelFn k = nullptr;
   switch (u) {
-    case Unit::kMicrosecond: k = TruncKernel<Unit::kMicrosecond>(); break;
-    case Unit::kMillisecond: k = TruncKernel<Unit::kMillisecond>(); break;
-    case Unit::kSecond: k = TruncKernel<Unit::kSecond>(); break;
-    case Unit::kMinute: k = TruncKernel<Unit::kMinute>(); break;
-    case Unit::kHour: k = TruncKernel<Unit::kHour>(); break;
-    case Unit::kDay: k = TruncKernel<Unit::kDay>(); break;
-    case Unit::kWeek: k = TruncKernel<Unit::kWeek>(); break;
-    case Unit::kMonth: k = TruncKernel<Unit::kMonth>(); break;
-    case Unit::kQuarter: k = TruncKernel<Unit::kQuarter>(); break;
-    case Unit::kYear: k = TruncKernel<Unit::kYear>(); break;
-    case Unit::kDecade: k = TruncKernel<Unit::kDecade>(); break;
-    case Unit::kCentury: k = TruncKernel<Unit::kCentury>(); break;
-    case Unit::kMillennium: k = TruncKernel<Unit::kMillennium>(); break;
+    case Unit::kMicrosecond:
+      k = TruncKernel<Unit::kMicrosecond>();
+      break;
+    case Unit::kMillisecond:
+      k = TruncKernel<Unit::kMillisecond>();
+      break;
+    case Unit::kSecond:
+      k = TruncKernel<Unit::kSecond>();
+      break;
+    case Unit::kMinute:
+      k = TruncKernel<Unit::kMinute>();
+      break;
+    case Unit::kHour:
+      k = TruncKernel<Unit::kHour>();
+      break;
+    case Unit::kDay:
+      k = TruncKernel<Unit::kDay>();
+      break;
+    case Unit::kWeek:
+      k = TruncKernel<Unit::kWeek>();
+      break;
+    case Unit::kMonth:
+      k = TruncKernel<Unit::kMonth>();
+      break;
+    case Unit::kQuarter:
+      k = TruncKernel<Unit::kQuarter>();
+      break;
+    case Unit::kYear:
+      k = TruncKernel<Unit::kYear>();
+      break;
+    case Unit::kDecade:
+      k = TruncKernel<Unit::kDecade>();
+      break;
+    case Unit::kCentury:
+      k = TruncKernel<Unit::kCentury>();
+      break;
+    case Unit::kMillennium:
+      k = TruncKernel<Unit::kMillennium>();
+      break;
     default:
       return BindError("unit \"{}\" not supported for date_trunc", *ConstantText(args[0]));
   }
@@ -400,11 +491,16 @@ Result<FunctionBinding> ResolveExtract(std::string_view name, const Args& args) 
                    u == Unit::kIsoyear))
     return BindError("unit \"{}\" not supported for type INTERVAL", *ConstantText(args[0]));
   DataType result = DataType::Int64();
-  if (kDouble) result = DataType::Double();
-  else if (u == Unit::kSecond) result = DataType::Decimal(8, 6);
-  else if (u == Unit::kMillisecond) result = DataType::Decimal(8, 3);
-  else if (u == Unit::kEpoch) result = DataType::Decimal(18, 6);
-  KernelFn k = kDouble ? ExtractKernelFor<double>(u, interval) : ExtractKernelFor<int64_t>(u, interval);
+  if (kDouble)
+    result = DataType::Double();
+  else if (u == Unit::kSecond)
+    result = DataType::Decimal(8, 6);
+  else if (u == Unit::kMillisecond)
+    result = DataType::Decimal(8, 3);
+  else if (u == Unit::kEpoch)
+    result = DataType::Decimal(18, 6);
+  KernelFn k =
+      kDouble ? ExtractKernelFor<double>(u, interval) : ExtractKernelFor<int64_t>(u, interval);
   return MakeBinding(name, result, {DataType::Varchar(), t}, k);
 }
 

@@ -37,7 +37,7 @@ struct InSet {
   std::vector<Key> keys;           // sorted, unique
   std::vector<std::string> owned;  // VARCHAR items (keys view into them)
   bool has_null = false;
-  bool has_nan = false;            // DOUBLE only
+  bool has_nan = false;  // DOUBLE only
 
   bool Contains(const Key& k) const {
     if (keys.size() <= kLinearScanMax) {
@@ -100,12 +100,17 @@ Result<FunctionBinding> BuildSet(std::string_view name, DataType t, const Args& 
     for (const std::string& s : set->owned) set->keys.push_back(s);
   } else {
     for (const Value& v : items) {
-      if constexpr (std::is_same_v<T, uint8_t>) set->keys.push_back(v.b);
+      if constexpr (std::is_same_v<T, uint8_t>)
+        set->keys.push_back(v.b);
       else if constexpr (std::is_same_v<T, double>) {
-        if (std::isnan(v.d)) set->has_nan = true;
-        else set->keys.push_back(v.d);
-      } else if constexpr (std::is_same_v<T, Interval>) set->keys.push_back(KeyOf<Interval>::Of(v.iv));
-      else set->keys.push_back(static_cast<T>(v.i));
+        if (std::isnan(v.d))
+          set->has_nan = true;
+        else
+          set->keys.push_back(v.d);
+      } else if constexpr (std::is_same_v<T, Interval>)
+        set->keys.push_back(KeyOf<Interval>::Of(v.iv));
+      else
+        set->keys.push_back(static_cast<T>(v.i));
     }
   }
   std::sort(set->keys.begin(), set->keys.end());
@@ -127,15 +132,22 @@ Result<FunctionBinding> ResolveIn(std::string_view name, const Args& args) {
   }
   DataType t = acc.is_untyped_literal ? DataType::Varchar() : acc.type;
   switch (t.id) {
-    case TypeId::kNull: return BuildSet<uint8_t>(name, DataType::Boolean(), args);
-    case TypeId::kBoolean: return BuildSet<uint8_t>(name, t, args);
-    case TypeId::kInt32: return BuildSet<int32_t>(name, t, args);
+    case TypeId::kNull:
+      return BuildSet<uint8_t>(name, DataType::Boolean(), args);
+    case TypeId::kBoolean:
+      return BuildSet<uint8_t>(name, t, args);
+    case TypeId::kInt32:
+      return BuildSet<int32_t>(name, t, args);
     case TypeId::kInt64:
     case TypeId::kDecimal:
-    case TypeId::kTimestamp: return BuildSet<int64_t>(name, t, args);
-    case TypeId::kDouble: return BuildSet<double>(name, t, args);
-    case TypeId::kInterval: return BuildSet<Interval>(name, t, args);
-    case TypeId::kVarchar: return BuildSet<std::string_view>(name, t, args);
+    case TypeId::kTimestamp:
+      return BuildSet<int64_t>(name, t, args);
+    case TypeId::kDouble:
+      return BuildSet<double>(name, t, args);
+    case TypeId::kInterval:
+      return BuildSet<Interval>(name, t, args);
+    case TypeId::kVarchar:
+      return BuildSet<std::string_view>(name, t, args);
   }
   return NoMatch();
 }

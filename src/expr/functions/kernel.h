@@ -13,6 +13,8 @@
 // `Stateless` when it needs none). Fixed-width ops have the shape
 //     bool operator()(A a, B b, R* r) const;   // returns true when the row is in error
 //     Status Error(A a, B b) const;            // the message for such a row (cold path)
+// (the error flag may also be an unsigned word, nonzero on error: a bool made from a 64-bit
+// signed compare keeps GCC from vectorizing the loop with SSE2).
 // They run branch-free over *every* row, including NULL and inactive rows (whose values are
 // arbitrary), so they must never trap: divide by a sanitized divisor, use __builtin_*_overflow.
 // The loop ORs the error flags together; only when the flag is set does the kernel go back to
@@ -56,6 +58,11 @@ inline bool RowLive(const KernelContext& ctx, const uint8_t* validity, int64_t i
 /// makes every row NULL. Returns out's bitmap, or nullptr when every row is valid (then `out`
 /// has no bitmap).
 const uint8_t* PropagateValidity(const Column* const* args, int nargs, int64_t rows, Column* out);
+
+/// Per-thread scratch memory for kernels that need a temporary array (a validity byte per row,
+/// LIKE tokens); it grows to the high-water mark and is reused, so steady-state batches do not
+/// allocate. One buffer per thread: a kernel must not hold it across a call to another kernel.
+uint8_t* ScratchBytes(size_t bytes);
 
 /// Ops that need no per-call-site state.
 struct Stateless {
@@ -160,6 +167,20 @@ Status BinaryKernel(const KernelContext& ctx, const Column* const* args, Column*
   return Status::OK();
 }
 
+// ---- bytes --------------------------------------------------------------------------------
+
+/// memcpy / memcmp that accept empty ranges with null pointers (an empty VARCHAR column may
+/// have no chars buffer at all).
+inline void CopyBytes(void* dst, const void* src, size_t n) {
+  if (n != 0) std::memcpy(dst, src, n);
+}
+inline bool BytesEqual(const void* a, const void* b, size_t n) {
+  return n == 0 || std::memcmp(a, b, n) == 0;
+}
+inline bool StrEqual(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && BytesEqual(a.data(), b.data(), a.size());
+}
+
 /// Runs kernel K on the arguments after the first (a constant the binding already consumed,
 /// such as the unit of date_trunc).
 template <KernelFn K>
@@ -225,7 +246,7 @@ class VarcharWriter {
   void Advance(size_t len) { pos_ += len; }
   void Append(std::string_view s) {
     char* p = Reserve(s.size());
-    if (!s.empty()) std::memcpy(p, s.data(), s.size());
+    CopyBytes(p, s.data(), s.size());
     Commit(s.size());
   }
   void AppendEmpty() { out_->Append<int32_t>(static_cast<int32_t>(pos_)); }

@@ -28,7 +28,8 @@ inline unsigned char Fold(unsigned char c) {
 }
 
 /// Tokenizes `pattern` into `out`; false when it ends with the escape character.
-bool Tokenize(std::string_view pattern, int escape, bool fold, std::vector<int16_t>* out) {
+template <typename Vec>
+bool Tokenize(std::string_view pattern, int escape, bool fold, Vec* out) {
   out->clear();
   for (size_t i = 0; i < pattern.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(pattern[i]);
@@ -73,12 +74,26 @@ bool MatchTokens(std::string_view s, const int16_t* p, size_t np) {
     }
     if (star_p == SIZE_MAX) return false;
     pi = star_p + 1;
-    star_s = std::min(n, star_s + static_cast<size_t>(Utf8SeqLen(static_cast<unsigned char>(s[star_s]))));
+    star_s = std::min(
+        n, star_s + static_cast<size_t>(Utf8SeqLen(static_cast<unsigned char>(s[star_s]))));
     si = star_s;
   }
   while (pi < np && p[pi] == kAnyMany) ++pi;
   return pi == np;
 }
+
+/// The slice of Tokenize's vector interface the per-row matcher needs, over scratch memory.
+struct TokenBuffer {
+  int16_t* p;
+  size_t n = 0;
+  explicit TokenBuffer(int16_t* mem) : p(mem) {}
+  void clear() { n = 0; }
+  bool empty() const { return n == 0; }
+  int16_t back() const { return p[n - 1]; }
+  void push_back(int16_t t) { p[n++] = t; }
+  const int16_t* data() const { return p; }
+  size_t size() const { return n; }
+};
 
 enum class Shape { kExact, kPrefix, kSuffix, kContains, kAll, kGeneral };
 
@@ -87,13 +102,18 @@ struct LikeState {
   std::string literal;          // for the simple shapes (folded for ILIKE)
   std::vector<int16_t> tokens;  // for kGeneral
   bool constant_pattern = false;
-  int escape = '\\';            // -1: no escape character
+  int escape = '\\';  // -1: no escape character
 };
 
 template <bool kFold>
 inline bool EqualBytes(const char* a, const char* b, size_t n) {
   if constexpr (!kFold) {
-    return std::memcmp(a, b, n) == 0;
+    // Literals are short and most rows differ in the first bytes: an inline loop that exits
+    // early beats a call to memcmp.
+    if (n > 16) return BytesEqual(a, b, n);
+    for (size_t i = 0; i < n; ++i)
+      if (a[i] != b[i]) return false;
+    return true;
   } else {
     for (size_t i = 0; i < n; ++i)
       if (Fold(static_cast<unsigned char>(a[i])) != static_cast<unsigned char>(b[i])) return false;
@@ -133,25 +153,35 @@ void Classify(LikeState* st) {
     if (t[i] > 255) return;  // an inner wildcard: general
   st->literal.clear();
   for (size_t i = b; i < e; ++i) st->literal.push_back(static_cast<char>(t[i]));
-  if (lead && t.size() == 1) st->shape = Shape::kAll;
-  else if (lead && trail) st->shape = Shape::kContains;
-  else if (lead) st->shape = Shape::kSuffix;
-  else if (trail) st->shape = Shape::kPrefix;
-  else st->shape = Shape::kExact;
+  if (lead && t.size() == 1)
+    st->shape = Shape::kAll;
+  else if (lead && trail)
+    st->shape = Shape::kContains;
+  else if (lead)
+    st->shape = Shape::kSuffix;
+  else if (trail)
+    st->shape = Shape::kPrefix;
+  else
+    st->shape = Shape::kExact;
 }
 
 template <bool kFold>
 inline bool MatchCompiled(const LikeState& st, std::string_view s) {
   const std::string_view lit = st.literal;
   switch (st.shape) {
-    case Shape::kExact: return s.size() == lit.size() && EqualBytes<kFold>(s.data(), lit.data(), lit.size());
-    case Shape::kPrefix: return s.size() >= lit.size() && EqualBytes<kFold>(s.data(), lit.data(), lit.size());
+    case Shape::kExact:
+      return s.size() == lit.size() && EqualBytes<kFold>(s.data(), lit.data(), lit.size());
+    case Shape::kPrefix:
+      return s.size() >= lit.size() && EqualBytes<kFold>(s.data(), lit.data(), lit.size());
     case Shape::kSuffix:
       return s.size() >= lit.size() &&
              EqualBytes<kFold>(s.data() + s.size() - lit.size(), lit.data(), lit.size());
-    case Shape::kContains: return Contains<kFold>(s, lit);
-    case Shape::kAll: return true;
-    case Shape::kGeneral: return MatchTokens<kFold>(s, st.tokens.data(), st.tokens.size());
+    case Shape::kContains:
+      return Contains<kFold>(s, lit);
+    case Shape::kAll:
+      return true;
+    case Shape::kGeneral:
+      return MatchTokens<kFold>(s, st.tokens.data(), st.tokens.size());
   }
   return false;
 }
@@ -199,7 +229,10 @@ Status LikeDynamicKernel(const KernelContext& ctx, const Column* const* args, Co
   const int64_t rows = a.all_constant ? 1 : ctx.rows;
   out->ResizeFixed(rows);
   uint8_t* o = out->data<uint8_t>();
-  std::vector<int16_t> tokens;  // one buffer for the batch
+  // Tokens of the current row's pattern, in scratch memory (at most one token per byte).
+  size_t max_pattern = 0;
+  for (int64_t i = 0; i < rows; ++i) max_pattern = std::max(max_pattern, a.r[1].Str(i).size());
+  TokenBuffer tokens(reinterpret_cast<int16_t*>(ScratchBytes(2 * max_pattern + 2)));
   for (int64_t i = 0; i < rows; ++i) {
     o[i] = 0;
     if (!a.Valid(i)) continue;
@@ -229,11 +262,16 @@ Status LikeDynamicKernel(const KernelContext& ctx, const Column* const* args, Co
 template <bool kFold, bool kNegate>
 KernelFn ConstKernelFor(Shape shape) {
   switch (shape) {
-    case Shape::kExact: return LikeConstKernel<kFold, kNegate, Shape::kExact>;
-    case Shape::kPrefix: return LikeConstKernel<kFold, kNegate, Shape::kPrefix>;
-    case Shape::kSuffix: return LikeConstKernel<kFold, kNegate, Shape::kSuffix>;
-    case Shape::kContains: return LikeConstKernel<kFold, kNegate, Shape::kContains>;
-    default: return LikeConstKernel<kFold, kNegate, Shape::kGeneral>;
+    case Shape::kExact:
+      return LikeConstKernel<kFold, kNegate, Shape::kExact>;
+    case Shape::kPrefix:
+      return LikeConstKernel<kFold, kNegate, Shape::kPrefix>;
+    case Shape::kSuffix:
+      return LikeConstKernel<kFold, kNegate, Shape::kSuffix>;
+    case Shape::kContains:
+      return LikeConstKernel<kFold, kNegate, Shape::kContains>;
+    default:
+      return LikeConstKernel<kFold, kNegate, Shape::kGeneral>;
   }
 }
 
@@ -297,7 +335,8 @@ struct LikeEscapeOp : Stateless {
   }
   Status Error(const ArgReader* a, int64_t i) const {
     if (a[1].Str(i).size() > 1)
-      return DataError("invalid escape string: \"{}\" (must be empty or one character)", a[1].Str(i));
+      return DataError("invalid escape string: \"{}\" (must be empty or one character)",
+                       a[1].Str(i));
     return DataError("LIKE pattern must not end with escape character: \"{}\"", a[0].Str(i));
   }
 };
@@ -309,10 +348,8 @@ Result<FunctionBinding> ResolveLikeEscape(std::string_view name, const Args& arg
 }
 
 constexpr FunctionDef kFunctions[] = {
-    {"like_escape", ResolveLikeEscape},
-    {"like", ResolveLike<false, false>},
-    {"not_like", ResolveLike<false, true>},
-    {"ilike", ResolveLike<true, false>},
+    {"like_escape", ResolveLikeEscape},     {"like", ResolveLike<false, false>},
+    {"not_like", ResolveLike<false, true>}, {"ilike", ResolveLike<true, false>},
     {"not_ilike", ResolveLike<true, true>},
 };
 

@@ -74,7 +74,8 @@ Status TestKernel(const KernelContext& ctx, const Column* const* args, Column* o
   out->ResizeFixed(rows);
   uint8_t* o = out->data<uint8_t>();
   const uint8_t* validity = c.validity();
-  const uint8_t* v = (kTest == Test::kNull || kTest == Test::kNotNull) ? nullptr : c.data<uint8_t>();
+  const uint8_t* v =
+      (kTest == Test::kNull || kTest == Test::kNotNull) ? nullptr : c.data<uint8_t>();
   for (int64_t i = 0; i < rows; ++i) {
     const bool valid = validity == nullptr || GetBit(validity, i);
     bool r;
@@ -91,9 +92,7 @@ Status TestKernel(const KernelContext& ctx, const Column* const* args, Column* o
 }
 
 /// BOOLEAN, NULL or an untyped literal ('true') qualify as a boolean argument.
-bool IsBooleanArg(const ArgInfo& a) {
-  return a.type.id == TypeId::kBoolean || IsUntyped(a);
-}
+bool IsBooleanArg(const ArgInfo& a) { return a.type.id == TypeId::kBoolean || IsUntyped(a); }
 
 Status NotBoolean(const char* what, const ArgInfo& a) {
   return BindError("argument of {} must be type BOOLEAN, not type {}", what, a.type.ToString());
@@ -128,7 +127,8 @@ Result<FunctionBinding> ResolveTest(std::string_view name, const Args& args) {
     return MakeBinding(name, b, {t}, TestKernel<kTest>);
   } else {
     if (!IsBooleanArg(args[0])) {
-      constexpr const char* kWhat[] = {"", "", "IS TRUE", "IS FALSE", "IS NOT TRUE", "IS NOT FALSE"};
+      constexpr const char* kWhat[] = {
+          "", "", "IS TRUE", "IS FALSE", "IS NOT TRUE", "IS NOT FALSE"};
       return NotBoolean(kWhat[static_cast<int>(kTest)], args[0]);
     }
     return MakeBinding(name, b, {b}, TestKernel<kTest>);

@@ -60,22 +60,45 @@ struct DoubleFn : Stateless {
   using Stateless::Stateless;
   bool operator()(double a, double* r) const {
     switch (kFn) {
-      case DFn::kAbs: *r = std::fabs(a); return false;
-      case DFn::kRound: *r = std::nearbyint(a); return false;
-      case DFn::kFloor: *r = std::floor(a); return false;
-      case DFn::kCeil: *r = std::ceil(a); return false;
-      case DFn::kTrunc: *r = std::trunc(a); return false;
-      case DFn::kSign: *r = a > 0 ? 1.0 : a < 0 ? -1.0 : 0.0; return false;
-      case DFn::kSqrt: *r = std::sqrt(a); return a < 0;
-      case DFn::kCbrt: *r = std::cbrt(a); return false;
-      case DFn::kExp: *r = std::exp(a); return std::isinf(*r) && !std::isinf(a);
-      case DFn::kLn: *r = std::log(a); return a <= 0;
-      case DFn::kLog10: *r = std::log10(a); return a <= 0;
+      case DFn::kAbs:
+        *r = std::fabs(a);
+        return false;
+      case DFn::kRound:
+        *r = std::nearbyint(a);
+        return false;
+      case DFn::kFloor:
+        *r = std::floor(a);
+        return false;
+      case DFn::kCeil:
+        *r = std::ceil(a);
+        return false;
+      case DFn::kTrunc:
+        *r = std::trunc(a);
+        return false;
+      case DFn::kSign:
+        *r = a > 0 ? 1.0 : a < 0 ? -1.0 : 0.0;
+        return false;
+      case DFn::kSqrt:
+        *r = std::sqrt(a);
+        return a < 0;
+      case DFn::kCbrt:
+        *r = std::cbrt(a);
+        return false;
+      case DFn::kExp:
+        *r = std::exp(a);
+        return std::isinf(*r) && !std::isinf(a);
+      case DFn::kLn:
+        *r = std::log(a);
+        return a <= 0;
+      case DFn::kLog10:
+        *r = std::log10(a);
+        return a <= 0;
     }
     return false;
   }
   Status Error(double a) const {
-    if (kFn == DFn::kSqrt) return DataError("cannot take square root of a negative number: {}", DoubleText(a));
+    if (kFn == DFn::kSqrt)
+      return DataError("cannot take square root of a negative number: {}", DoubleText(a));
     if (kFn == DFn::kExp) return DataError("value out of range: overflow: exp({})", DoubleText(a));
     if (a == 0) return DataError("cannot take logarithm of zero");
     return DataError("cannot take logarithm of a negative number: {}", DoubleText(a));
@@ -150,7 +173,10 @@ inline int64_t DecimalDrop(int64_t v, int k) {  // v / 10^k under the mode, k >=
   if constexpr (kMode == DRound::kRound) {
     return DivRoundHalfAway(v, k);
   } else {
-    if (k > 18) return kMode == DRound::kTrunc ? 0 : kMode == DRound::kFloor ? (v < 0 ? -1 : 0) : (v > 0 ? 1 : 0);
+    if (k > 18)
+      return kMode == DRound::kTrunc   ? 0
+             : kMode == DRound::kFloor ? (v < 0 ? -1 : 0)
+                                       : (v > 0 ? 1 : 0);
     const int64_t p = PowerOfTen(k);
     const int64_t q = v / p, r = v % p;
     if constexpr (kMode == DRound::kFloor) return q - (r < 0);
@@ -169,8 +195,8 @@ struct DecRound {
     return ovf | (*r > s.bound) | (*r < -s.bound);
   }
   Status Error(int64_t a) const {
-    return DataError("numeric field overflow: rounding {} does not fit {}", DecimalText(a, s.in_scale),
-                     s.result.ToString());
+    return DataError("numeric field overflow: rounding {} does not fit {}",
+                     DecimalText(a, s.in_scale), s.result.ToString());
   }
 };
 
@@ -242,10 +268,14 @@ Result<FunctionBinding> ResolveAbs(std::string_view name, const Args& args) {
   DataType t;
   if (args.size() != 1 || !NumericArg(args[0], &t)) return NoMatch();
   switch (t.id) {
-    case TypeId::kInt32: return MakeBinding(name, t, {t}, UnaryKernel<int32_t, int32_t, AbsInt<int32_t>>);
-    case TypeId::kInt64: return MakeBinding(name, t, {t}, UnaryKernel<int64_t, int64_t, AbsInt<int64_t>>);
-    case TypeId::kDecimal: return MakeBinding(name, t, {t}, UnaryKernel<int64_t, int64_t, DecAbs>);
-    default: return MakeBinding(name, t, {t}, UnaryKernel<double, double, DoubleFn<DFn::kAbs>>);
+    case TypeId::kInt32:
+      return MakeBinding(name, t, {t}, UnaryKernel<int32_t, int32_t, AbsInt<int32_t>>);
+    case TypeId::kInt64:
+      return MakeBinding(name, t, {t}, UnaryKernel<int64_t, int64_t, AbsInt<int64_t>>);
+    case TypeId::kDecimal:
+      return MakeBinding(name, t, {t}, UnaryKernel<int64_t, int64_t, DecAbs>);
+    default:
+      return MakeBinding(name, t, {t}, UnaryKernel<double, double, DoubleFn<DFn::kAbs>>);
   }
 }
 
@@ -256,7 +286,8 @@ Result<FunctionBinding> ResolveRounding(std::string_view name, const Args& args)
   if (args.size() == 2) {
     if (kMode != DRound::kRound || !ArgMatches(args[1], kBigint)) return NoMatch();
     if (t.id == TypeId::kDouble)
-      return MakeBinding(name, t, {t, kBigint}, BinaryKernel<double, int64_t, double, RoundDoubleN>);
+      return MakeBinding(name, t, {t, kBigint},
+                         BinaryKernel<double, int64_t, double, RoundDoubleN>);
     if (t.is_integer())
       return MakeBinding(name, kBigint, {kBigint, kBigint},
                          BinaryKernel<int64_t, int64_t, int64_t, RoundBigintN>);
@@ -279,7 +310,8 @@ Result<FunctionBinding> ResolveRounding(std::string_view name, const Args& args)
   }
   switch (t.id) {
     case TypeId::kInt32:
-    case TypeId::kInt64: return MakeBinding(name, t, {t}, CopyKernel);
+    case TypeId::kInt64:
+      return MakeBinding(name, t, {t}, CopyKernel);
     case TypeId::kDecimal:
       if (t.scale == 0) return MakeBinding(name, t, {t}, CopyKernel);
       return DecimalRounding(name, t, 0, UnaryKernel<int64_t, int64_t, DecRound<kMode>>);
@@ -297,11 +329,15 @@ Result<FunctionBinding> ResolveSign(std::string_view name, const Args& args) {
   DataType t;
   if (args.size() != 1 || !NumericArg(args[0], &t)) return NoMatch();
   switch (t.id) {
-    case TypeId::kInt32: return MakeBinding(name, t, {t}, UnaryKernel<int32_t, int32_t, SignOp<int32_t>>);
-    case TypeId::kInt64: return MakeBinding(name, t, {t}, UnaryKernel<int64_t, int64_t, SignOp<int64_t>>);
+    case TypeId::kInt32:
+      return MakeBinding(name, t, {t}, UnaryKernel<int32_t, int32_t, SignOp<int32_t>>);
+    case TypeId::kInt64:
+      return MakeBinding(name, t, {t}, UnaryKernel<int64_t, int64_t, SignOp<int64_t>>);
     case TypeId::kDecimal:
-      return MakeBinding(name, DataType::Decimal(1, 0), {t}, UnaryKernel<int64_t, int64_t, SignOp<int64_t>>);
-    default: return MakeBinding(name, t, {t}, UnaryKernel<double, double, DoubleFn<DFn::kSign>>);
+      return MakeBinding(name, DataType::Decimal(1, 0), {t},
+                         UnaryKernel<int64_t, int64_t, SignOp<int64_t>>);
+    default:
+      return MakeBinding(name, t, {t}, UnaryKernel<double, double, DoubleFn<DFn::kSign>>);
   }
 }
 
@@ -313,7 +349,8 @@ Result<FunctionBinding> ResolveDoubleFn(std::string_view name, const Args& args)
 
 Result<FunctionBinding> ResolvePower(std::string_view name, const Args& args) {
   if (!SignatureMatches(args, {kDouble, kDouble})) return NoMatch();
-  return MakeBinding(name, kDouble, {kDouble, kDouble}, BinaryKernel<double, double, double, PowerOp>);
+  return MakeBinding(name, kDouble, {kDouble, kDouble},
+                     BinaryKernel<double, double, double, PowerOp>);
 }
 
 constexpr FunctionDef kFunctions[] = {

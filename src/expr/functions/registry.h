@@ -56,7 +56,9 @@ DataType EffectiveType(const ArgInfo& self, const ArgInfo& other);
 /// The type of a lone argument: an untyped literal is VARCHAR; NULL stays NULL.
 DataType LoneType(const ArgInfo& a);
 /// True for an argument with no type of its own (untyped literal or NULL).
-inline bool IsUntyped(const ArgInfo& a) { return a.is_untyped_literal || a.type.id == TypeId::kNull; }
+inline bool IsUntyped(const ArgInfo& a) {
+  return a.is_untyped_literal || a.type.id == TypeId::kNull;
+}
 
 /// Decimal view of an exact numeric type: INT (10,0), BIGINT (19,0), DECIMAL(p,s) as is.
 struct DecimalShape {
@@ -74,9 +76,7 @@ DataType NumericSuperType(DataType a, DataType b);
 
 /// The physical type to cast an exact operand to before a decimal kernel reads it as a scaled
 /// int64: INT -> BIGINT, BIGINT and DECIMAL unchanged.
-inline DataType AsScaledInt64(DataType t) {
-  return t.id == TypeId::kInt32 ? DataType::Int64() : t;
-}
+inline DataType AsScaledInt64(DataType t) { return t.id == TypeId::kInt32 ? DataType::Int64() : t; }
 
 /// True when `arg` can be passed where `param` is expected: same type, an untyped literal or
 /// NULL, or an implicit numeric widening (INT -> BIGINT, exact -> DOUBLE). DECIMAL parameters

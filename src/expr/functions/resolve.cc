@@ -30,15 +30,16 @@ DataType EffectiveType(const ArgInfo& self, const ArgInfo& other) {
   return DataType::Null();
 }
 
-DataType LoneType(const ArgInfo& a) {
-  return a.is_untyped_literal ? DataType::Varchar() : a.type;
-}
+DataType LoneType(const ArgInfo& a) { return a.is_untyped_literal ? DataType::Varchar() : a.type; }
 
 DecimalShape ShapeOf(DataType t) {
   switch (t.id) {
-    case TypeId::kInt32: return {10, 0};
-    case TypeId::kInt64: return {19, 0};
-    default: return {t.precision, t.scale};
+    case TypeId::kInt32:
+      return {10, 0};
+    case TypeId::kInt64:
+      return {19, 0};
+    default:
+      return {t.precision, t.scale};
   }
 }
 
@@ -89,15 +90,29 @@ void AppendValue(Column* col, const Value& v) {
     return;
   }
   switch (col->type().id) {
-    case TypeId::kBoolean: col->Append<uint8_t>(v.b ? 1 : 0); break;
-    case TypeId::kInt32: col->Append<int32_t>(static_cast<int32_t>(v.i)); break;
+    case TypeId::kBoolean:
+      col->Append<uint8_t>(v.b ? 1 : 0);
+      break;
+    case TypeId::kInt32:
+      col->Append<int32_t>(static_cast<int32_t>(v.i));
+      break;
     case TypeId::kInt64:
     case TypeId::kDecimal:
-    case TypeId::kTimestamp: col->Append<int64_t>(v.i); break;
-    case TypeId::kDouble: col->Append<double>(v.d); break;
-    case TypeId::kInterval: col->Append<Interval>(v.iv); break;
-    case TypeId::kVarchar: col->AppendString(v.s); break;
-    case TypeId::kNull: col->AppendNull(); break;
+    case TypeId::kTimestamp:
+      col->Append<int64_t>(v.i);
+      break;
+    case TypeId::kDouble:
+      col->Append<double>(v.d);
+      break;
+    case TypeId::kInterval:
+      col->Append<Interval>(v.iv);
+      break;
+    case TypeId::kVarchar:
+      col->AppendString(v.s);
+      break;
+    case TypeId::kNull:
+      col->AppendNull();
+      break;
   }
 }
 
@@ -105,15 +120,24 @@ Value ValueAt(const Column& col, int64_t i) {
   const DataType t = col.type();
   if (!col.IsValid(i)) return Value::Null(t);
   switch (t.id) {
-    case TypeId::kBoolean: return Value::Boolean(col.Get<uint8_t>(i) != 0);
-    case TypeId::kInt32: return Value::Int32(col.Get<int32_t>(i));
-    case TypeId::kInt64: return Value::Int64(col.Get<int64_t>(i));
-    case TypeId::kDecimal: return Value::Decimal(col.Get<int64_t>(i), t.precision, t.scale);
-    case TypeId::kTimestamp: return Value::Timestamp(col.Get<int64_t>(i));
-    case TypeId::kDouble: return Value::Double(col.Get<double>(i));
-    case TypeId::kInterval: return Value::IntervalValue(col.Get<Interval>(i));
-    case TypeId::kVarchar: return Value::Varchar(std::string(col.GetString(i)));
-    case TypeId::kNull: break;
+    case TypeId::kBoolean:
+      return Value::Boolean(col.Get<uint8_t>(i) != 0);
+    case TypeId::kInt32:
+      return Value::Int32(col.Get<int32_t>(i));
+    case TypeId::kInt64:
+      return Value::Int64(col.Get<int64_t>(i));
+    case TypeId::kDecimal:
+      return Value::Decimal(col.Get<int64_t>(i), t.precision, t.scale);
+    case TypeId::kTimestamp:
+      return Value::Timestamp(col.Get<int64_t>(i));
+    case TypeId::kDouble:
+      return Value::Double(col.Get<double>(i));
+    case TypeId::kInterval:
+      return Value::IntervalValue(col.Get<Interval>(i));
+    case TypeId::kVarchar:
+      return Value::Varchar(std::string(col.GetString(i)));
+    case TypeId::kNull:
+      break;
   }
   return Value::Null(t);
 }

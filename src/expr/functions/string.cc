@@ -55,7 +55,7 @@ Status ConcatKernel(const KernelContext& ctx, const Column* const* args, Column*
     for (int k = 0; k < n; ++k) {
       if (!kNullIfAnyNull && !a.r[k].Valid(i)) continue;
       const std::string_view s = a.r[k].Str(i);
-      std::memcpy(p, s.data(), s.size());
+      CopyBytes(p, s.data(), s.size());
       p += s.size();
     }
     w.Commit(len);
@@ -292,12 +292,12 @@ struct ReplaceOp : Stateless {
     size_t b = 0, len = 0;
     for (size_t p; (p = s.find(from, b)) != std::string_view::npos; b = p + from.size()) {
       char* dst = w->Reserve(len + (p - b) + to.size()) + len;
-      std::memcpy(dst, s.data() + b, p - b);
-      std::memcpy(dst + (p - b), to.data(), to.size());
+      CopyBytes(dst, s.data() + b, p - b);
+      CopyBytes(dst + (p - b), to.data(), to.size());
       len += (p - b) + to.size();
     }
     char* dst = w->Reserve(len + (s.size() - b)) + len;
-    std::memcpy(dst, s.data() + b, s.size() - b);
+    CopyBytes(dst, s.data() + b, s.size() - b);
     w->Commit(len + (s.size() - b));
     return true;
   }
@@ -317,7 +317,8 @@ struct LeftRightOp : Stateless {
     const int64_t n = a[1].Get<int64_t>(i);
     // left(s, n): the first n characters (n < 0: all but the last -n); right mirrors it.
     const int64_t len = Utf8Length(s);
-    int64_t keep = n >= 0 ? std::min(n, len) : std::max<int64_t>(0, len + std::max<int64_t>(n, -len));
+    int64_t keep =
+        n >= 0 ? std::min(n, len) : std::max<int64_t>(0, len + std::max<int64_t>(n, -len));
     const size_t cut = Utf8Skip(s, kLeft ? keep : len - keep);
     w->Append(kLeft ? s.substr(0, cut) : s.substr(cut));
     return true;
@@ -408,7 +409,8 @@ Result<FunctionBinding> ResolveStrpos(std::string_view name, const Args& args) {
 
 Result<FunctionBinding> ResolveStartsWith(std::string_view name, const Args& args) {
   if (!SignatureMatches(args, {kText, kText})) return NoMatch();
-  return MakeBinding(name, DataType::Boolean(), {kText, kText}, RowKernel<uint8_t, StartsWithOp, 2>);
+  return MakeBinding(name, DataType::Boolean(), {kText, kText},
+                     RowKernel<uint8_t, StartsWithOp, 2>);
 }
 
 constexpr FunctionDef kFunctions[] = {

@@ -158,7 +158,7 @@ bool Unquote(const char* b, const char* e, char quote, std::string* out) {
     }
     const char* qc = static_cast<const char*>(q);
     if (qc + 1 >= end || qc[1] != quote) return false;  // a lone quote inside
-    out->append(p, static_cast<size_t>(qc + 1 - p));     // keeps one quote
+    out->append(p, static_cast<size_t>(qc + 1 - p));    // keeps one quote
     p = qc + 2;
   }
   return true;
@@ -485,7 +485,7 @@ Status CsvDecoder::Tokenize(const char* data, size_t len, bool at_eof, int64_t r
   int64_t chunk_line = next_line_;  // line of the first byte of the current chunk
 
   // Closes the record ending at `p` (its LF, or len at EOF); a blank line is dropped.
-  auto finish_record = [&](uint32_t p) {
+  auto finish_record = [&](uint32_t p) __attribute__((always_inline)) {
     uint32_t end = p;
     if (end > rec_begin && data[end - 1] == '\r') --end;
     if (field == 1 && end == rec_begin) return;  // blank line
@@ -518,7 +518,8 @@ Status CsvDecoder::Tokenize(const char* data, size_t len, bool at_eof, int64_t r
       auto p = static_cast<uint32_t>(pos + bit);
       if (field < nfields) {
         int32_t slot = slot_of_field[field];
-        if (slot >= 0) spans[size_t{nrec} * nslots + static_cast<uint32_t>(slot)] = Span{field_begin, p};
+        if (slot >= 0)
+          spans[size_t{nrec} * nslots + static_cast<uint32_t>(slot)] = Span{field_begin, p};
       }
       ++field;
       field_begin = p + 1;
@@ -601,12 +602,13 @@ void CsvDecoder::RecordProblem(uint32_t rec, uint32_t fields, size_t bytes, Span
             fmt::format("record longer than line_bytes_max ({} bytes)", options_.record_bytes_max));
 }
 
-void CsvDecoder::MarkBadValue(uint32_t row, size_t out_col, std::string_view what,
-                              const char* b, const char* e) {
+void CsvDecoder::MarkBadValue(uint32_t row, size_t out_col, std::string_view what, const char* b,
+                              const char* e) {
   const Field& f = output_schema_->field(out_col);
   std::string shown(b, static_cast<size_t>(std::min<ptrdiff_t>(e - b, 64)));
   if (e - b > 64) shown += "...";
-  MarkBad(row, static_cast<int32_t>(out_col), fmt::format("column '{}': {} '{}'", f.name, what, shown));
+  MarkBad(row, static_cast<int32_t>(out_col),
+          fmt::format("column '{}': {} '{}'", f.name, what, shown));
 }
 
 // Yields the text of a cell in [*b, *e). In careful mode (the block has quotes) a quoted cell
@@ -662,15 +664,16 @@ void CsvDecoder::ParseFixedColumn(const char* data, uint32_t nrec, size_t out_co
     if (__builtin_expect(result != CellParse::kOk, 0)) {
       dst[r] = T{};
       const Field& f = output_schema_->field(out_col);
-      MarkBad(r, static_cast<int32_t>(out_col),
-              BadValueReason(f.name, f.type, result, std::string_view(b, static_cast<size_t>(e - b))));
+      MarkBad(
+          r, static_cast<int32_t>(out_col),
+          BadValueReason(f.name, f.type, result, std::string_view(b, static_cast<size_t>(e - b))));
     }
   }
 }
 
 template <bool kCareful>
-void CsvDecoder::ParseVarcharColumn(const char* data, uint32_t nrec, bool any_high,
-                                    size_t out_col, Column* col, int64_t base_rows) {
+void CsvDecoder::ParseVarcharColumn(const char* data, uint32_t nrec, bool any_high, size_t out_col,
+                                    Column* col, int64_t base_rows) {
   const Span* spans = spans_.data() + slot_of_output_[out_col];
   const size_t stride = nslots_;
   int64_t bytes = 0;

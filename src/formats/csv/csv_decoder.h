@@ -75,8 +75,8 @@ class CsvDecoder final : public Decoder {
     int64_t line;    // physical line of its first byte
   };
   struct BadRow {
-    uint32_t row;    // record index within the block
-    int32_t order;   // -1 for structural problems, else the output column
+    uint32_t row;   // record index within the block
+    int32_t order;  // -1 for structural problems, else the output column
     std::string reason;
   };
   struct Block;  // the result of Tokenize()
@@ -99,8 +99,8 @@ class CsvDecoder final : public Decoder {
                 const char** e, bool* quoted);
   Status HandleBadRows(const char* data, RecordBatch* out, int64_t base_rows, uint32_t nrec);
   void MarkBad(uint32_t row, int32_t order, std::string reason);
-  [[gnu::noinline]] void RecordProblem(uint32_t rec, uint32_t fields, size_t bytes,
-                                       Span* rec_spans, uint32_t rec_begin);
+  [[gnu::noinline]] void RecordProblem(uint32_t rec, uint32_t fields, size_t bytes, Span* rec_spans,
+                                       uint32_t rec_begin);
   void MarkBadValue(uint32_t row, size_t out_col, std::string_view what, const char* b,
                     const char* e);
   void PrepareBatch(RecordBatch* out);
@@ -127,11 +127,11 @@ class CsvDecoder final : public Decoder {
   int64_t skip_line_ = 0;
 
   // Per-block scratch, reused (sized by the largest block seen).
-  std::vector<Span> spans_;        // [record * nslots_ + slot]
+  std::vector<Span> spans_;  // [record * nslots_ + slot]
   std::vector<RecordRef> records_;
   std::vector<BadRow> bad_;
-  std::string unquoted_;           // one unquoted field
-  std::vector<uint32_t> keep_;     // selection of surviving rows (bad-record path)
+  std::string unquoted_;        // one unquoted field
+  std::vector<uint32_t> keep_;  // selection of surviving rows (bad-record path)
   std::shared_ptr<Column> compact_scratch_;
 };
 

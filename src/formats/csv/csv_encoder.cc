@@ -28,8 +28,7 @@ inline char* CopyCell(char* w, const char* src, size_t n) {
 // (at most `width_max`), `null_text` for NULL rows.
 template <typename T, typename FormatFn>
 void FormatFixedColumn(const Column& col, int64_t rows, size_t width_max,
-                       std::string_view null_text, FormatFn format, Buffer* text,
-                       Buffer* offsets) {
+                       std::string_view null_text, FormatFn format, Buffer* text, Buffer* offsets) {
   auto n = static_cast<size_t>(rows);
   text->Clear();
   offsets->Clear();
@@ -55,9 +54,28 @@ void FormatFixedColumn(const Column& col, int64_t rows, size_t width_max,
 
 bool RiskyDelimiter(char d) {
   // Characters that formatted BOOLEAN/number/DECIMAL/TIMESTAMP/INTERVAL values may contain.
-  return (d >= '0' && d <= '9') || (d >= 'a' && d <= 'z') || (d >= 'A' && d <= 'Z') ||
-         d == '-' || d == '+' || d == '.' || d == ':' || d == ' ';
+  return (d >= '0' && d <= '9') || (d >= 'a' && d <= 'z') || (d >= 'A' && d <= 'Z') || d == '-' ||
+         d == '+' || d == '.' || d == ':' || d == ' ';
 }
+
+// FormatTimestamp with a memo of the last value: event times repeat in runs (the flights data
+// has 11 rows a minute), and copying the previous text is much cheaper than formatting.
+class TimestampFormatMemo {
+ public:
+  size_t operator()(int64_t v, char* w) {
+    if (v != value_ || size_ == 0) {
+      value_ = v;
+      size_ = FormatTimestamp(v, text_);
+    }
+    std::memcpy(w, text_, kTimestampTextMax);
+    return size_;
+  }
+
+ private:
+  int64_t value_ = 0;
+  size_t size_ = 0;
+  char text_[kTimestampTextMax];
+};
 
 }  // namespace
 
@@ -166,19 +184,23 @@ void CsvEncoder::FormatColumn(const Column& col, int64_t rows, ColumnText* ct) {
     case TypeId::kInt32:
       FormatFixedColumn<int32_t>(
           col, rows, 11, null_text,
-          [](int32_t v, char* w) { return static_cast<size_t>(std::to_chars(w, w + 11, v).ptr - w); },
+          [](int32_t v, char* w) {
+            return static_cast<size_t>(std::to_chars(w, w + 11, v).ptr - w);
+          },
           text, offsets);
       break;
     case TypeId::kInt64:
       FormatFixedColumn<int64_t>(
           col, rows, 20, null_text,
-          [](int64_t v, char* w) { return static_cast<size_t>(std::to_chars(w, w + 20, v).ptr - w); },
+          [](int64_t v, char* w) {
+            return static_cast<size_t>(std::to_chars(w, w + 20, v).ptr - w);
+          },
           text, offsets);
       break;
     case TypeId::kDouble:
-      FormatFixedColumn<double>(col, rows, kDoubleTextMax, null_text,
-                                [](double v, char* w) { return FormatDouble(v, w); }, text,
-                                offsets);
+      FormatFixedColumn<double>(
+          col, rows, kDoubleTextMax, null_text,
+          [](double v, char* w) { return FormatDouble(v, w); }, text, offsets);
       break;
     case TypeId::kDecimal: {
       int scale = col.type().scale;
@@ -188,14 +210,13 @@ void CsvEncoder::FormatColumn(const Column& col, int64_t rows, ColumnText* ct) {
       break;
     }
     case TypeId::kTimestamp:
-      FormatFixedColumn<int64_t>(col, rows, kTimestampTextMax, null_text,
-                                 [](int64_t v, char* w) { return FormatTimestamp(v, w); }, text,
-                                 offsets);
+      FormatFixedColumn<int64_t>(col, rows, kTimestampTextMax, null_text, TimestampFormatMemo(),
+                                 text, offsets);
       break;
     case TypeId::kInterval:
-      FormatFixedColumn<Interval>(col, rows, kIntervalTextMax, null_text,
-                                  [](const Interval& v, char* w) { return FormatInterval(v, w); },
-                                  text, offsets);
+      FormatFixedColumn<Interval>(
+          col, rows, kIntervalTextMax, null_text,
+          [](const Interval& v, char* w) { return FormatInterval(v, w); }, text, offsets);
       break;
     case TypeId::kVarchar: {
       auto n = static_cast<size_t>(rows);

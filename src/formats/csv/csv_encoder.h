@@ -61,8 +61,8 @@ class CsvEncoder final : public Encoder {
   // The delimiter could appear inside formatted non-VARCHAR values ('-', ':', ' ', digits...):
   // then those columns go through the quoting check too.
   bool check_all_columns_;
-  bool special_[256] = {};          // bytes that force quoting
-  std::string null_text_;           // "" normally; "\"\"" for a lone non-VARCHAR column
+  bool special_[256] = {};  // bytes that force quoting
+  std::string null_text_;   // "" normally; "\"\"" for a lone non-VARCHAR column
   // Per-batch view of a column's cells.
   struct Source {
     const char* text;

@@ -74,7 +74,7 @@ void AppendUtf8(uint32_t cp, std::string* out) {
 }
 
 const char* KindName(int kind) {
-  static constexpr const char* kNames[] = {"missing", "null",   "string", "string",
+  static constexpr const char* kNames[] = {"missing", "null",    "string",  "string",
                                            "number",  "boolean", "boolean", "object or array"};
   return kNames[kind];
 }
@@ -96,14 +96,30 @@ bool UnescapeJsonString(std::string_view s, std::string* out) {
     char c = s[j + 1];
     i = j + 2;
     switch (c) {
-      case '"': out->push_back('"'); break;
-      case '\\': out->push_back('\\'); break;
-      case '/': out->push_back('/'); break;
-      case 'b': out->push_back('\b'); break;
-      case 'f': out->push_back('\f'); break;
-      case 'n': out->push_back('\n'); break;
-      case 'r': out->push_back('\r'); break;
-      case 't': out->push_back('\t'); break;
+      case '"':
+        out->push_back('"');
+        break;
+      case '\\':
+        out->push_back('\\');
+        break;
+      case '/':
+        out->push_back('/');
+        break;
+      case 'b':
+        out->push_back('\b');
+        break;
+      case 'f':
+        out->push_back('\f');
+        break;
+      case 'n':
+        out->push_back('\n');
+        break;
+      case 'r':
+        out->push_back('\r');
+        break;
+      case 't':
+        out->push_back('\t');
+        break;
       case 'u': {
         uint32_t cp;
         if (!ReadHex4(s, i, &cp)) return false;
@@ -321,9 +337,9 @@ Status JsonDecoder::Decode(const char* data, size_t len, bool at_eof, int64_t ro
     for (size_t s = 0; s < nslots; ++s) cells[s] = Cell{nullptr, 0, Kind::kMissing};
     size_t size = text_end - pos;
     if (size > record_bytes_max_) {
-      bad_.push_back(BadRow{nrec, -1,
-                            fmt::format("record longer than line_bytes_max ({} bytes)",
-                                        record_bytes_max_)});
+      bad_.push_back(
+          BadRow{nrec, -1,
+                 fmt::format("record longer than line_bytes_max ({} bytes)", record_bytes_max_)});
     } else {
       const char* text = data + pos;
       size_t capacity = len - pos;
@@ -358,16 +374,19 @@ Status JsonDecoder::Decode(const char* data, size_t len, bool at_eof, int64_t ro
         ParseBoolColumn(nrec, c, col, base_rows);
         break;
       case TypeId::kInt32:
-        ParseFixedColumn<int32_t>(nrec, c, col, base_rows, true,
-                                  [](std::string_view s, int32_t* v) { return ParseInt32Cell(s, v); });
+        ParseFixedColumn<int32_t>(
+            nrec, c, col, base_rows, true,
+            [](std::string_view s, int32_t* v) { return ParseInt32Cell(s, v); });
         break;
       case TypeId::kInt64:
-        ParseFixedColumn<int64_t>(nrec, c, col, base_rows, true,
-                                  [](std::string_view s, int64_t* v) { return ParseInt64Cell(s, v); });
+        ParseFixedColumn<int64_t>(
+            nrec, c, col, base_rows, true,
+            [](std::string_view s, int64_t* v) { return ParseInt64Cell(s, v); });
         break;
       case TypeId::kDouble:
-        ParseFixedColumn<double>(nrec, c, col, base_rows, true,
-                                 [](std::string_view s, double* v) { return ParseDoubleCell(s, v); });
+        ParseFixedColumn<double>(nrec, c, col, base_rows, true, [](std::string_view s, double* v) {
+          return ParseDoubleCell(s, v);
+        });
         break;
       case TypeId::kDecimal:
         ParseFixedColumn<int64_t>(
@@ -400,12 +419,11 @@ Status JsonDecoder::Decode(const char* data, size_t len, bool at_eof, int64_t ro
 void JsonDecoder::MarkMismatch(uint32_t row, size_t out_col, Kind found) {
   const Field& f = output_schema_->field(out_col);
   bad_.push_back(BadRow{row, static_cast<int32_t>(out_col),
-                        fmt::format("column '{}': expected {}, found {}", f.name,
-                                    f.type.ToString(), KindName(static_cast<int>(found)))});
+                        fmt::format("column '{}': expected {}, found {}", f.name, f.type.ToString(),
+                                    KindName(static_cast<int>(found)))});
 }
 
-bool JsonDecoder::CellText(const Cell& cell, uint32_t row, size_t out_col,
-                           std::string_view* text) {
+bool JsonDecoder::CellText(const Cell& cell, uint32_t row, size_t out_col, std::string_view* text) {
   if (cell.kind == Kind::kEscapedString) {
     if (!UnescapeJsonString(std::string_view(cell.text, cell.size), &unescaped_)) {
       const Field& f = output_schema_->field(out_col);
@@ -421,8 +439,8 @@ bool JsonDecoder::CellText(const Cell& cell, uint32_t row, size_t out_col,
 }
 
 template <typename T, typename ParseFn>
-void JsonDecoder::ParseFixedColumn(uint32_t nrec, size_t out_col, Column* col,
-                                   int64_t base_rows, bool accept_number, ParseFn parse) {
+void JsonDecoder::ParseFixedColumn(uint32_t nrec, size_t out_col, Column* col, int64_t base_rows,
+                                   bool accept_number, ParseFn parse) {
   col->ResizeFixed(base_rows + nrec);
   T* dst = col->data<T>() + base_rows;
   if (col->has_validity())
@@ -463,14 +481,13 @@ void JsonDecoder::ParseFixedColumn(uint32_t nrec, size_t out_col, Column* col,
     if (__builtin_expect(result != CellParse::kOk, 0)) {
       dst[r] = T{};
       const Field& f = output_schema_->field(out_col);
-      bad_.push_back(BadRow{r, static_cast<int32_t>(out_col),
-                            BadValueReason(f.name, f.type, result, text)});
+      bad_.push_back(
+          BadRow{r, static_cast<int32_t>(out_col), BadValueReason(f.name, f.type, result, text)});
     }
   }
 }
 
-void JsonDecoder::ParseBoolColumn(uint32_t nrec, size_t out_col, Column* col,
-                                  int64_t base_rows) {
+void JsonDecoder::ParseBoolColumn(uint32_t nrec, size_t out_col, Column* col, int64_t base_rows) {
   col->ResizeFixed(base_rows + nrec);
   uint8_t* dst = col->data<uint8_t>() + base_rows;
   if (col->has_validity())
@@ -508,8 +525,8 @@ void JsonDecoder::ParseBoolColumn(uint32_t nrec, size_t out_col, Column* col,
     if (result != CellParse::kOk) {
       dst[r] = 0;
       const Field& f = output_schema_->field(out_col);
-      bad_.push_back(BadRow{r, static_cast<int32_t>(out_col),
-                            BadValueReason(f.name, f.type, result, text)});
+      bad_.push_back(
+          BadRow{r, static_cast<int32_t>(out_col), BadValueReason(f.name, f.type, result, text)});
     }
   }
 }

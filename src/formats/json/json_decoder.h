@@ -43,8 +43,16 @@ class JsonDecoder final : public Decoder {
   const SchemaPtr& output_schema() const override { return output_schema_; }
 
  private:
-  enum class Kind : uint8_t { kMissing, kNull, kString, kEscapedString, kNumber, kTrue, kFalse,
-                              kNested };
+  enum class Kind : uint8_t {
+    kMissing,
+    kNull,
+    kString,
+    kEscapedString,
+    kNumber,
+    kTrue,
+    kFalse,
+    kNested
+  };
   struct Cell {
     const char* text;  // kString/kEscapedString: the content between the quotes; kNumber: it
     uint32_t size;
@@ -62,8 +70,7 @@ class JsonDecoder final : public Decoder {
   };
   struct ParserState;  // simdjson parser (kept out of this header)
 
-  bool ParseLine(const char* text, size_t size, size_t capacity, Cell* cells,
-                 std::string* reason);
+  bool ParseLine(const char* text, size_t size, size_t capacity, Cell* cells, std::string* reason);
   int MatchKey(std::string_view key);
   template <typename T, typename ParseFn>
   void ParseFixedColumn(uint32_t nrec, size_t out_col, Column* col, int64_t base_rows,
@@ -96,7 +103,7 @@ class JsonDecoder final : public Decoder {
   std::vector<Cell> cells_;  // [record * nslots + slot]
   std::vector<RecordRef> records_;
   std::vector<BadRow> bad_;
-  std::string tail_;      // padded copy of the end of the input (lines too close to its end)
+  std::string tail_;  // padded copy of the end of the input (lines too close to its end)
   std::string unescaped_;
   std::vector<uint32_t> keep_;
   std::shared_ptr<Column> compact_scratch_;

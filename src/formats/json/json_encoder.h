@@ -51,8 +51,8 @@ class JsonEncoder final : public Encoder {
     size_t prefix_size;
   };
 
-  std::string prefixes_;  // `"key":` of each column, ',' first where needed, + zero padding
-  size_t prefix_bytes_ = 0;             // without the padding
+  std::string prefixes_;     // `"key":` of each column, ',' first where needed, + zero padding
+  size_t prefix_bytes_ = 0;  // without the padding
   std::vector<size_t> prefix_offsets_;  // columns + 1
   std::vector<ColumnText> columns_;
   std::vector<Source> sources_;

@@ -1,0 +1,479 @@
+#include "state/hash_table.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstdlib>
+#include <new>
+#include <utility>
+
+namespace weir {
+namespace {
+
+inline uint64_t Load64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+inline uint32_t Load32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+inline void Store32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
+inline void Store64(uint8_t* p, uint64_t v) { std::memcpy(p, &v, 8); }
+
+/// Byte equality of two n-byte strings without a library call for n <= 16 (overlapping word
+/// loads; the branches depend on n only, which is constant per table for fixed keys).
+inline bool BytesEqual(const uint8_t* a, const uint8_t* b, uint32_t n) {
+  if (n >= 8) {
+    if (n <= 16) return (Load64(a) == Load64(b)) & (Load64(a + n - 8) == Load64(b + n - 8));
+    return std::memcmp(a, b, n) == 0;
+  }
+  if (n >= 4) return (Load32(a) == Load32(b)) & (Load32(a + n - 4) == Load32(b + n - 4));
+  if (n == 0) return true;
+  return (a[0] == b[0]) & (a[n >> 1] == b[n >> 1]) & (a[n - 1] == b[n - 1]);
+}
+
+inline uint32_t RoundUp8(uint32_t v) { return (v + 7) & ~uint32_t{7}; }
+
+}  // namespace
+
+// ---- construction ---------------------------------------------------------------------------
+
+HashTable::HashTable(uint32_t payload_bytes, uint32_t fixed_key_bytes)
+    : payload_bytes_(RoundUp8(payload_bytes)), fixed_key_bytes_(fixed_key_bytes) {
+  WEIR_CHECK(fixed_key_bytes <= (1u << 20));  // a fixed key lives in the slot
+  payload_offset_ = fixed_key_bytes_ != 0 ? RoundUp8(kTagBytes + fixed_key_bytes_)
+                                          : kVarInlineOffset + kInlineKeyBytesMax;
+  slot_bytes_ = payload_offset_ + payload_bytes_;
+  Rehash(kMinCapacity);
+}
+
+HashTable::~HashTable() { FreeSlots(); }
+
+void HashTable::FreeSlots() {
+  std::free(slots_);
+  slots_ = nullptr;
+}
+
+HashTable::HashTable(HashTable&& o) noexcept
+    : payload_bytes_(o.payload_bytes_),
+      fixed_key_bytes_(o.fixed_key_bytes_),
+      payload_offset_(o.payload_offset_),
+      slot_bytes_(o.slot_bytes_),
+      slots_(std::exchange(o.slots_, nullptr)),
+      capacity_(std::exchange(o.capacity_, 0)),
+      mask_(std::exchange(o.mask_, 0)),
+      size_(std::exchange(o.size_, 0)),
+      size_max_(std::exchange(o.size_max_, 0)),
+      arena_(std::move(o.arena_)),
+      arena_dead_bytes_(std::exchange(o.arena_dead_bytes_, 0)) {}
+
+HashTable& HashTable::operator=(HashTable&& o) noexcept {
+  if (this != &o) {
+    FreeSlots();
+    payload_bytes_ = o.payload_bytes_;
+    fixed_key_bytes_ = o.fixed_key_bytes_;
+    payload_offset_ = o.payload_offset_;
+    slot_bytes_ = o.slot_bytes_;
+    slots_ = std::exchange(o.slots_, nullptr);
+    capacity_ = std::exchange(o.capacity_, 0);
+    mask_ = std::exchange(o.mask_, 0);
+    size_ = std::exchange(o.size_, 0);
+    size_max_ = std::exchange(o.size_max_, 0);
+    arena_ = std::move(o.arena_);
+    arena_dead_bytes_ = std::exchange(o.arena_dead_bytes_, 0);
+  }
+  return *this;
+}
+
+// ---- probing --------------------------------------------------------------------------------
+
+template <bool kFixed>
+inline uint8_t* HashTable::Probe(const uint8_t* key, uint32_t len, uint32_t tag,
+                                 size_t* index) const {
+  // Terminates: the load factor stays below 0.7, so an empty slot always exists.
+  size_t i = tag & mask_;
+  for (;;) {
+    uint8_t* s = Slot(i);
+    const uint32_t t = Load32(s);
+    if (t == tag) {
+      if constexpr (kFixed) {
+        if (BytesEqual(s + kTagBytes, key, fixed_key_bytes_)) {
+          *index = i;
+          return s;
+        }
+      } else {
+        if (Load32(s + kTagBytes) == len && BytesEqual(VarKeyBytes(s, len), key, len)) {
+          *index = i;
+          return s;
+        }
+      }
+    } else if (t == 0) {
+      *index = i;
+      return nullptr;
+    }
+    i = (i + 1) & mask_;
+  }
+}
+
+template <bool kFixed>
+inline uint8_t* HashTable::InsertAt(size_t index, const uint8_t* key, uint32_t len,
+                                    uint32_t tag) {
+  uint8_t* s = Slot(index);
+  WEIR_DCHECK(Load32(s) == 0);
+  Store32(s, tag);
+  if constexpr (kFixed) {
+    std::memcpy(s + kTagBytes, key, fixed_key_bytes_);
+  } else {
+    Store32(s + kTagBytes, len);
+    if (len <= kInlineKeyBytesMax) {
+      std::memcpy(s + kVarInlineOffset, key, len);
+    } else {
+      WEIR_CHECK(len <= kKeyBytesMax);
+      const uint64_t offset = arena_.size();
+      uint8_t header[kArenaHeaderBytes];
+      Store32(header, tag);
+      Store32(header + 4, len);
+      arena_.Reserve(arena_.size() + kArenaHeaderBytes + len);
+      arena_.Append(header, kArenaHeaderBytes);
+      arena_.Append(key, len);
+      Store64(s + kVarInlineOffset, offset);
+    }
+  }
+  ++size_;
+  return s;  // the payload is zero already: empty slots are all-zero bytes
+}
+
+template <bool kFixed>
+inline uint8_t* HashTable::FindOrInsertReserved(const uint8_t* key, uint32_t len, uint64_t hash,
+                                                bool* inserted) {
+  const uint32_t tag = TagOf(hash);
+  size_t index;
+  uint8_t* s = Probe<kFixed>(key, len, tag, &index);
+  if (s != nullptr) {
+    *inserted = false;
+    return s + payload_offset_;
+  }
+  WEIR_DCHECK(size_ < size_max_);
+  *inserted = true;
+  return InsertAt<kFixed>(index, key, len, tag) + payload_offset_;
+}
+
+uint8_t* HashTable::FindOrInsert(const uint8_t* key, uint32_t len, uint64_t hash,
+                                 bool* inserted) {
+  const uint32_t tag = TagOf(hash);
+  const bool fixed = fixed_key_bytes_ != 0;
+  WEIR_DCHECK(!fixed || len == fixed_key_bytes_);
+  size_t index;
+  uint8_t* s = fixed ? Probe<true>(key, len, tag, &index) : Probe<false>(key, len, tag, &index);
+  if (s != nullptr) {
+    if (inserted) *inserted = false;
+    return s + payload_offset_;
+  }
+  if (size_ >= size_max_) {  // grow, then find the empty slot the key goes to
+    Rehash(capacity_ * 2);
+    index = tag & mask_;
+    while (Load32(Slot(index)) != 0) index = (index + 1) & mask_;
+  }
+  if (inserted) *inserted = true;
+  s = fixed ? InsertAt<true>(index, key, len, tag) : InsertAt<false>(index, key, len, tag);
+  return s + payload_offset_;
+}
+
+uint8_t* HashTable::Find(const uint8_t* key, uint32_t len, uint64_t hash) const {
+  const uint32_t tag = TagOf(hash);
+  size_t index;
+  uint8_t* s = fixed_key_bytes_ != 0 ? Probe<true>(key, len, tag, &index)
+                                     : Probe<false>(key, len, tag, &index);
+  return s != nullptr ? s + payload_offset_ : nullptr;
+}
+
+// ---- batch paths ----------------------------------------------------------------------------
+
+template <bool kFixed>
+void HashTable::FindOrInsertBatchImpl(const KeyEncoder& keys, const uint64_t* hashes,
+                                      int64_t n, uint8_t** payloads, uint8_t* inserted) {
+  const int64_t ahead = std::min(n, kPrefetchDistance);
+  for (int64_t i = 0; i < ahead; ++i) Prefetch(hashes[i]);
+  const uint8_t* data = keys.data();
+  for (int64_t i = 0; i < n; ++i) {
+    if (i + kPrefetchDistance < n) Prefetch(hashes[i + kPrefetchDistance]);
+    bool ins;
+    if constexpr (kFixed) {
+      payloads[i] = FindOrInsertReserved<true>(data + static_cast<size_t>(i) * fixed_key_bytes_,
+                                               fixed_key_bytes_, hashes[i], &ins);
+    } else {
+      payloads[i] = FindOrInsertReserved<false>(keys.key(i), keys.key_len(i), hashes[i], &ins);
+    }
+    if (inserted) inserted[i] = ins;
+  }
+}
+
+void HashTable::FindOrInsertBatch(const KeyEncoder& keys, const uint64_t* hashes, int64_t n,
+                                  uint8_t** payloads, uint8_t* inserted) {
+  WEIR_DCHECK(keys.num_keys() >= n);
+  // Room for n new keys up front: no growth inside the loop, so the n payload pointers are
+  // valid together.
+  Reserve(size_ + static_cast<size_t>(n));
+  if (fixed_key_bytes_ != 0) {
+    WEIR_CHECK(keys.fixed_key_bytes() == fixed_key_bytes_);
+    FindOrInsertBatchImpl<true>(keys, hashes, n, payloads, inserted);
+  } else {
+    FindOrInsertBatchImpl<false>(keys, hashes, n, payloads, inserted);
+  }
+}
+
+template <bool kFixed>
+void HashTable::FindBatchImpl(const KeyEncoder& keys, const uint64_t* hashes, int64_t n,
+                              uint8_t** payloads) const {
+  const int64_t ahead = std::min(n, kPrefetchDistance);
+  for (int64_t i = 0; i < ahead; ++i) Prefetch(hashes[i]);
+  const uint8_t* data = keys.data();
+  for (int64_t i = 0; i < n; ++i) {
+    if (i + kPrefetchDistance < n) Prefetch(hashes[i + kPrefetchDistance]);
+    size_t index;
+    uint8_t* s;
+    if constexpr (kFixed) {
+      s = Probe<true>(data + static_cast<size_t>(i) * fixed_key_bytes_, fixed_key_bytes_,
+                      TagOf(hashes[i]), &index);
+    } else {
+      s = Probe<false>(keys.key(i), keys.key_len(i), TagOf(hashes[i]), &index);
+    }
+    payloads[i] = s != nullptr ? s + payload_offset_ : nullptr;
+  }
+}
+
+void HashTable::FindBatch(const KeyEncoder& keys, const uint64_t* hashes, int64_t n,
+                          uint8_t** payloads) const {
+  WEIR_DCHECK(keys.num_keys() >= n);
+  if (fixed_key_bytes_ != 0) {
+    WEIR_CHECK(keys.fixed_key_bytes() == fixed_key_bytes_);
+    FindBatchImpl<true>(keys, hashes, n, payloads);
+  } else {
+    FindBatchImpl<false>(keys, hashes, n, payloads);
+  }
+}
+
+// ---- erase ----------------------------------------------------------------------------------
+
+void HashTable::RemoveAt(size_t hole) {
+  // Knuth, TAOCP vol. 3 §6.4, Algorithm R (deletion with linear probing): walk the run after
+  // the hole; an entry whose home slot is not cyclically within (hole, j] may move back into
+  // the hole, which then moves to j. The run ends at an empty slot.
+  size_t j = hole;
+  for (;;) {
+    j = (j + 1) & mask_;
+    uint8_t* s = Slot(j);
+    const uint32_t t = Load32(s);
+    if (t == 0) break;
+    const size_t home = t & mask_;
+    const bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+    if (!stays) {
+      std::memcpy(Slot(hole), s, slot_bytes_);
+      hole = j;
+    }
+  }
+  std::memset(Slot(hole), 0, slot_bytes_);  // keep the all-zero empty-slot invariant
+}
+
+bool HashTable::Erase(const uint8_t* key, uint32_t len, uint64_t hash) {
+  const uint32_t tag = TagOf(hash);
+  const bool fixed = fixed_key_bytes_ != 0;
+  size_t index;
+  uint8_t* s = fixed ? Probe<true>(key, len, tag, &index) : Probe<false>(key, len, tag, &index);
+  if (s == nullptr) return false;
+  if (!fixed && len > kInlineKeyBytesMax) {
+    uint8_t* record = arena_.data() + Load64(s + kVarInlineOffset);
+    Store32(record + 4, Load32(record + 4) | kDeadBit);
+    arena_dead_bytes_ += kArenaHeaderBytes + len;
+  }
+  RemoveAt(index);
+  --size_;
+  if (arena_dead_bytes_ >= kArenaCompactMinBytes && arena_dead_bytes_ * 2 > arena_.size()) {
+    CompactArena();
+  }
+  return true;
+}
+
+void HashTable::CompactArena() {
+  // Sliding compaction in address order: live records move down over dead ones; the single
+  // slot that refers to a moved record is found by probing from the record's tag for the slot
+  // holding its old offset (it is in that probe run — the linear-probing invariant).
+  uint8_t* a = arena_.data();
+  const size_t end = arena_.size();
+  size_t read = 0, write = 0;
+  while (read < end) {
+    const uint32_t tag = Load32(a + read);
+    const uint32_t len_and_flag = Load32(a + read + 4);
+    const uint32_t len = len_and_flag & ~kDeadBit;
+    const size_t record_bytes = kArenaHeaderBytes + len;
+    if ((len_and_flag & kDeadBit) == 0) {
+      if (write != read) {
+        size_t i = tag & mask_;
+        for (size_t steps = 0;; ++steps) {
+          uint8_t* s = Slot(i);
+          const uint32_t t = Load32(s);
+          WEIR_CHECK(t != 0 && steps < capacity_);  // the referring slot must exist
+          if (t == tag && Load32(s + kTagBytes) == len && Load64(s + kVarInlineOffset) == read) {
+            Store64(s + kVarInlineOffset, write);
+            break;
+          }
+          i = (i + 1) & mask_;
+        }
+        std::memmove(a + write, a + read, record_bytes);
+      }
+      write += record_bytes;
+    }
+    read += record_bytes;
+  }
+  arena_.Resize(write);
+  arena_dead_bytes_ = 0;
+  // Return memory when live keys use under a quarter of the arena (hysteresis: a churning
+  // table that compacts at half dead never shrinks and regrows).
+  const size_t floor_bytes = 16 * kArenaCompactMinBytes;
+  if (arena_.capacity() > floor_bytes && arena_.capacity() / 4 > write) {
+    Buffer smaller;
+    smaller.Reserve(std::max(write * 2, floor_bytes));
+    smaller.Append(arena_.data(), write);
+    arena_ = std::move(smaller);
+  }
+}
+
+// ---- capacity -------------------------------------------------------------------------------
+
+void HashTable::Reserve(size_t keys) {
+  if (keys <= size_max_) return;
+  size_t capacity = capacity_;
+  while (capacity * kLoadNum / kLoadDen < keys) capacity *= 2;
+  Rehash(capacity);
+}
+
+void HashTable::Rehash(size_t new_capacity) {
+  WEIR_CHECK(new_capacity <= kCapacityMax && std::has_single_bit(new_capacity));
+  const size_t bytes = (new_capacity * slot_bytes_ + 63) & ~size_t{63};
+  auto* fresh = static_cast<uint8_t*>(std::aligned_alloc(64, bytes));
+  if (fresh == nullptr) throw std::bad_alloc();  // out of memory ends the process
+  std::memset(fresh, 0, bytes);
+  const size_t new_mask = new_capacity - 1;
+  for (size_t i = 0; i < capacity_; ++i) {
+    const uint8_t* s = Slot(i);
+    const uint32_t t = Load32(s);
+    if (t == 0) continue;
+    size_t j = t & new_mask;
+    while (Load32(fresh + j * slot_bytes_) != 0) j = (j + 1) & new_mask;
+    std::memcpy(fresh + j * slot_bytes_, s, slot_bytes_);
+  }
+  FreeSlots();
+  slots_ = fresh;
+  capacity_ = new_capacity;
+  mask_ = new_mask;
+  size_max_ = new_capacity * kLoadNum / kLoadDen;
+}
+
+void HashTable::Clear() {
+  std::memset(slots_, 0, capacity_ * slot_bytes_);
+  size_ = 0;
+  arena_.Clear();
+  arena_dead_bytes_ = 0;
+}
+
+double HashTable::AverageProbeLength() const {
+  if (size_ == 0) return 0;
+  size_t total = 0;
+  for (size_t i = 0; i < capacity_; ++i) {
+    const uint32_t t = Load32(Slot(i));
+    if (t != 0) total += ((i - (t & mask_)) & mask_) + 1;
+  }
+  return static_cast<double>(total) / static_cast<double>(size_);
+}
+
+// ---- ShardedHashTable -----------------------------------------------------------------------
+
+ShardedHashTable::ShardedHashTable(uint32_t payload_bytes, uint32_t fixed_key_bytes,
+                                   uint32_t num_shards) {
+  WEIR_CHECK(num_shards >= 1 && num_shards <= kShardsMax && std::has_single_bit(num_shards));
+  const int bits = std::countr_zero(num_shards);
+  // With one shard, (hash >> 63) & 0 == 0; otherwise the top `bits` bits pick the shard.
+  shard_shift_ = bits == 0 ? 63 : static_cast<uint32_t>(64 - bits);
+  shard_mask_ = num_shards - 1;
+  shards_.reserve(num_shards);
+  for (uint32_t i = 0; i < num_shards; ++i) shards_.emplace_back(payload_bytes, fixed_key_bytes);
+  rows_per_shard_.assign(num_shards, 0);
+}
+
+template <bool kFixed>
+void ShardedHashTable::FindOrInsertBatchImpl(const KeyEncoder& keys, const uint64_t* hashes,
+                                             int64_t n, uint8_t** payloads, uint8_t* inserted) {
+  constexpr int64_t kAhead = HashTable::kPrefetchDistance;
+  for (int64_t i = 0; i < std::min(n, kAhead); ++i) {
+    shards_[ShardOf(hashes[i])].Prefetch(hashes[i]);
+  }
+  const uint32_t key_bytes = shards_[0].fixed_key_bytes();
+  for (int64_t i = 0; i < n; ++i) {
+    if (i + kAhead < n) shards_[ShardOf(hashes[i + kAhead])].Prefetch(hashes[i + kAhead]);
+    HashTable& t = shards_[ShardOf(hashes[i])];
+    bool ins;
+    if constexpr (kFixed) {
+      payloads[i] = t.FindOrInsertReserved<true>(keys.data() + static_cast<size_t>(i) * key_bytes,
+                                                 key_bytes, hashes[i], &ins);
+    } else {
+      payloads[i] = t.FindOrInsertReserved<false>(keys.key(i), keys.key_len(i), hashes[i], &ins);
+    }
+    if (inserted) inserted[i] = ins;
+  }
+}
+
+void ShardedHashTable::FindOrInsertBatch(const KeyEncoder& keys, const uint64_t* hashes,
+                                         int64_t n, uint8_t** payloads, uint8_t* inserted) {
+  if (shards_.size() == 1) {
+    shards_[0].FindOrInsertBatch(keys, hashes, n, payloads, inserted);
+    return;
+  }
+  WEIR_DCHECK(keys.num_keys() >= n);
+  std::fill(rows_per_shard_.begin(), rows_per_shard_.end(), 0);
+  for (int64_t i = 0; i < n; ++i) ++rows_per_shard_[ShardOf(hashes[i])];
+  for (size_t s = 0; s < shards_.size(); ++s) {
+    if (rows_per_shard_[s] != 0) shards_[s].Reserve(shards_[s].size() + rows_per_shard_[s]);
+  }
+  if (shards_[0].fixed_key_bytes() != 0) {
+    WEIR_CHECK(keys.fixed_key_bytes() == shards_[0].fixed_key_bytes());
+    FindOrInsertBatchImpl<true>(keys, hashes, n, payloads, inserted);
+  } else {
+    FindOrInsertBatchImpl<false>(keys, hashes, n, payloads, inserted);
+  }
+}
+
+void ShardedHashTable::FindBatch(const KeyEncoder& keys, const uint64_t* hashes, int64_t n,
+                                 uint8_t** payloads) const {
+  if (shards_.size() == 1) {
+    shards_[0].FindBatch(keys, hashes, n, payloads);
+    return;
+  }
+  constexpr int64_t kAhead = HashTable::kPrefetchDistance;
+  for (int64_t i = 0; i < std::min(n, kAhead); ++i) {
+    shards_[ShardOf(hashes[i])].Prefetch(hashes[i]);
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    if (i + kAhead < n) shards_[ShardOf(hashes[i + kAhead])].Prefetch(hashes[i + kAhead]);
+    payloads[i] = shards_[ShardOf(hashes[i])].Find(keys.key(i), keys.key_len(i), hashes[i]);
+  }
+}
+
+size_t ShardedHashTable::size() const {
+  size_t n = 0;
+  for (const HashTable& t : shards_) n += t.size();
+  return n;
+}
+
+size_t ShardedHashTable::MemoryBytes() const {
+  size_t n = 0;
+  for (const HashTable& t : shards_) n += t.MemoryBytes();
+  return n;
+}
+
+void ShardedHashTable::Clear() {
+  for (HashTable& t : shards_) t.Clear();
+}
+
+}  // namespace weir
