@@ -43,6 +43,7 @@ struct SourceRunStats {
   int64_t rows_skipped = 0;
   int64_t rows_dead_letter = 0;
   int64_t bytes_read = 0;
+  int64_t watermark_us = INT64_MIN;  // last watermark (INT64_MIN: none, INT64_MAX: final)
 };
 
 struct SinkRunStats {
@@ -53,8 +54,16 @@ struct SinkRunStats {
 
 struct ViewRunStats {
   std::string name;
-  int64_t rows = 0;
-  int64_t memory_bytes = 0;
+  int64_t rows = 0;             // rows in the view now
+  int64_t memory_bytes = 0;     // bytes held by the view's contents
+  int64_t state_bytes = 0;      // bytes held by the view's operator state (aggregations)
+  int64_t state_groups = 0;     // open groups in that state
+  int64_t rows_late_dropped = 0;  // input rows behind the watermark, dropped or sent to late_data
+  struct OperatorWatermark {
+    std::string op;
+    int64_t watermark_us;
+  };
+  std::vector<OperatorWatermark> watermarks;  // each operator's last watermark, leaf first
 };
 
 struct RunStats {

@@ -16,6 +16,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/result_printer.h"
+#include "types/datetime.h"
 #include "weir/database.h"
 
 namespace {
@@ -41,6 +42,13 @@ std::string JsonEscape(std::string_view s) {
   return out;
 }
 
+std::string WatermarkJson(int64_t us) {
+  if (us == INT64_MIN) return "null";
+  if (us == INT64_MAX) return "\"final\"";
+  char buf[weir::kTimestampTextMax];
+  return "\"" + std::string(buf, weir::FormatTimestamp(us, buf)) + "\"";
+}
+
 bool WriteStatsJson(const std::string& path, const weir::RunStats& stats, double wall_seconds) {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
@@ -49,8 +57,9 @@ bool WriteStatsJson(const std::string& path, const weir::RunStats& stats, double
   std::string j = "{\n  \"sources\": {";
   for (size_t i = 0; i < stats.sources.size(); ++i) {
     const auto& s = stats.sources[i];
-    j += fmt::format("{}\n    \"{}\": {{\"events_read\": {}, \"rows_skipped\": {}, \"rows_dead_letter\": {}, \"bytes_read\": {}}}",
-                     i ? "," : "", JsonEscape(s.name), s.rows_read, s.rows_skipped, s.rows_dead_letter, s.bytes_read);
+    j += fmt::format("{}\n    \"{}\": {{\"events_read\": {}, \"rows_skipped\": {}, \"rows_dead_letter\": {}, \"bytes_read\": {}, \"watermark\": {}}}",
+                     i ? "," : "", JsonEscape(s.name), s.rows_read, s.rows_skipped, s.rows_dead_letter, s.bytes_read,
+                     WatermarkJson(s.watermark_us));
   }
   j += "\n  },\n  \"sinks\": {";
   for (size_t i = 0; i < stats.sinks.size(); ++i) {
@@ -61,8 +70,14 @@ bool WriteStatsJson(const std::string& path, const weir::RunStats& stats, double
   j += "\n  },\n  \"materialized_views\": {";
   for (size_t i = 0; i < stats.views.size(); ++i) {
     const auto& v = stats.views[i];
-    j += fmt::format("{}\n    \"{}\": {{\"rows\": {}, \"memory_bytes\": {}}}", i ? "," : "", JsonEscape(v.name),
-                     v.rows, v.memory_bytes);
+    std::string wms;
+    for (size_t k = 0; k < v.watermarks.size(); ++k)
+      wms += fmt::format("{}\n        {{\"operator\": \"{}\", \"watermark\": {}}}", k ? "," : "",
+                         JsonEscape(v.watermarks[k].op), WatermarkJson(v.watermarks[k].watermark_us));
+    j += fmt::format("{}\n    \"{}\": {{\"rows\": {}, \"memory_bytes\": {}, \"state_bytes\": {}, \"state_groups\": {}, "
+                     "\"rows_late_dropped\": {}, \"operators\": [{}\n      ]}}",
+                     i ? "," : "", JsonEscape(v.name), v.rows, v.memory_bytes, v.state_bytes, v.state_groups,
+                     v.rows_late_dropped, wms);
   }
   j += fmt::format("\n  }},\n  \"wall_seconds\": {:.6f},\n  \"cpu_seconds\": {:.6f},\n  \"peak_rss_bytes\": {}\n}}\n",
                    wall_seconds, cpu, static_cast<int64_t>(ru.ru_maxrss) * 1024);

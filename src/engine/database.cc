@@ -7,7 +7,12 @@
 
 #include "connectors/registry.h"
 #include "engine/pipeline.h"
+#include "exec/hash_aggregate.h"
 #include "exec/terminal.h"
+#include "exec/window.h"
+#include "expr/evaluator.h"
+#include "runtime/watermark.h"
+#include "types/datetime.h"
 #include "sql/binder.h"
 #include "sql/statement.h"
 
@@ -28,14 +33,18 @@ struct SourceEntry {
   std::optional<WatermarkDef> watermark;
   ExprPtr watermark_expr;
   bool bounded = true;
+  int64_t idle_timeout_ms = 0;
   std::string description;
   SourceRunStats stats;
+  int64_t watermark_us = WatermarkTracker::kNone;
 };
 
 struct ViewEntry {
   std::string name;
   SchemaPtr schema;
-  std::shared_ptr<TableStore> store;
+  std::unique_ptr<ViewStore> store;
+  bool append_only = true;
+  int watermark_column = -1;
   FanOutOperator subscribers;
   std::unique_ptr<Pipeline> pipeline;
   EmitMode emit = EmitMode::kOnUpdate;
@@ -46,7 +55,10 @@ struct ViewEntry {
 struct SinkEntry {
   std::string name;
   std::unique_ptr<Sink> sink;
-  std::unique_ptr<Pipeline> pipeline;
+  std::unique_ptr<Pipeline> pipeline;  // null for a late-data sink (CREATE SINK s WITH (...))
+  Options options;                     // late-data sink: created when a view first binds it
+  SchemaPtr schema;
+  std::unique_ptr<Operator> late_input;
   std::string from;
   uint64_t seq = 0;
 };
@@ -59,8 +71,30 @@ struct Runner {
   std::vector<Pipeline*> pipelines;
   bool done = false;
   RecordBatch batch;
-  SourceStats last;
+  // Event time: the watermark expression over the reader's columns, and its tracker.
+  std::unique_ptr<ExprEvaluator> watermark_expr;
+  std::unique_ptr<WatermarkTracker> tracker;
+  int64_t watermark_us = WatermarkTracker::kNone;
 };
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Largest valid value of a TIMESTAMP column, or kNone.
+int64_t MaxTimestamp(const Column& c, int64_t n) {
+  int64_t best = WatermarkTracker::kNone;
+  if (c.is_constant()) return c.IsValid(0) ? c.Get<int64_t>(0) : best;
+  const int64_t* v = c.data<int64_t>();
+  if (!c.has_validity()) {
+    for (int64_t i = 0; i < n; ++i) best = v[i] > best ? v[i] : best;
+    return best;
+  }
+  for (int64_t i = 0; i < n; ++i)
+    if (c.IsValid(i) && v[i] > best) best = v[i];
+  return best;
+}
 
 StatementResult RowsResult(std::string statement, SchemaPtr schema,
                            const std::vector<std::vector<std::string>>& rows) {
@@ -108,20 +142,35 @@ struct Database::Impl {
 
   std::optional<RelationRef> Lookup(std::string_view name) const {
     std::string key = Lower(name);
-    if (auto it = sources.find(key); it != sources.end())
-      return RelationRef{it->second->name, ObjectKind::kSource, it->second->schema};
-    if (auto it = views.find(key); it != views.end())
-      return RelationRef{it->second->name, ObjectKind::kMaterializedView, it->second->schema};
+    if (auto it = sources.find(key); it != sources.end()) {
+      const SourceEntry& e = *it->second;
+      int wm = e.watermark ? e.schema->FindField(e.watermark->column) : -1;
+      return RelationRef{e.name, ObjectKind::kSource, e.schema, wm, true};
+    }
+    if (auto it = views.find(key); it != views.end()) {
+      const ViewEntry& v = *it->second;
+      return RelationRef{v.name, ObjectKind::kMaterializedView, v.schema, v.watermark_column, v.append_only};
+    }
     return std::nullopt;
   }
 
-  Result<PlanPtr> PlanQuery(const std::string& query, size_t offset) {
+  struct StreamingOptions {
+    bool snapshot = false;
+    bool emit_on_window_close = false;
+    int64_t allowed_lateness_us = 0;
+    std::string late_sink;
+  };
+
+  Result<PlanPtr> PlanQuery(const std::string& query, size_t offset, const StreamingOptions& so) {
     WEIR_ASSIGN_OR_RETURN(PgParseTree tree, PgParseTree::Parse(query, offset, *lines));
     BindContext ctx;
     ctx.lines = lines;
     ctx.base_offset = offset;
     ctx.lookup = [this](std::string_view n) { return Lookup(n); };
     WEIR_ASSIGN_OR_RETURN(PlanPtr plan, BindQuery(tree.statement(), ctx));
+    Status configured = ConfigureStreaming(plan, so.snapshot, so.emit_on_window_close, so.allowed_lateness_us,
+                                           so.late_sink);
+    if (!configured.ok()) return At(offset, configured);
     auto optimized = OptimizePlan(plan);
     if (!optimized.ok()) return At(offset, optimized.status());
     return optimized;
@@ -155,6 +204,13 @@ struct Database::Impl {
                                             e->watermark_expr->type.ToString()));
       e->watermark = wm;
     }
+    if (e->options.Has("idle_timeout")) {
+      Interval iv;
+      std::string text = e->options.GetString("idle_timeout");
+      if (!ParseInterval(text, "", &iv) || iv.months != 0 || iv.NominalMicros() <= 0)
+        return At(st.begin, InvalidArgument("option 'idle_timeout' must be a positive interval such as '5 seconds', got '{}'", text));
+      e->idle_timeout_ms = iv.NominalMicros() / 1000;
+    }
     // Validate the options now (opens the file, checks the generator settings).
     std::vector<int> all;
     for (size_t i = 0; i < e->schema->num_fields(); ++i) all.push_back(static_cast<int>(i));
@@ -182,22 +238,40 @@ struct Database::Impl {
       if (st.if_not_exists) return Status::OK();
       return At(st.name_offset, AlreadyExists("relation \"{}\" already exists", st.name));
     }
-    WEIR_ASSIGN_OR_RETURN(PlanPtr plan, PlanQuery(st.query, st.query_offset));
+    StreamingOptions so;
+    so.emit_on_window_close = st.emit == EmitMode::kOnWindowClose;
+    for (const auto& [k, v] : st.options.entries()) {
+      if (k == "allowed_lateness") {
+        Interval iv;
+        if (!ParseInterval(v, "", &iv) || iv.months != 0 || iv.NominalMicros() < 0)
+          return At(st.begin, InvalidArgument("option 'allowed_lateness' must be an interval such as '1 minute', got '{}'", v));
+        so.allowed_lateness_us = iv.NominalMicros();
+      } else if (k == "late_data") {
+        auto it = sinks.find(Lower(v));
+        if (it == sinks.end() || it->second->pipeline)
+          return At(st.begin, InvalidArgument("late_data = '{}' must name a sink created with CREATE SINK {} WITH (...) (no FROM or AS)", v, v));
+        so.late_sink = it->second->name;
+      } else {
+        return At(st.begin, InvalidArgument("unknown materialized view option '{}' (known: allowed_lateness, late_data)", k));
+      }
+    }
+    WEIR_ASSIGN_OR_RETURN(PlanPtr plan, PlanQuery(st.query, st.query_offset, so));
     if (plan->HasSnapshotOnlyNodes())
       return At(st.query_offset, NotSupported("ORDER BY / LIMIT are not supported in a materialized view"));
-    if (st.emit == EmitMode::kOnWindowClose && st.emit_explicit)
-      return At(st.query_offset, NotSupported("EMIT ON WINDOW CLOSE needs a windowed aggregate"));
     WEIR_RETURN_IF_ERROR(CheckNoDuplicateColumns(*plan->schema, st.query_offset));
-    for (const auto& [k, v] : st.options.entries())
-      return At(st.begin, InvalidArgument("unknown materialized view option '{}'", k));
     auto e = std::make_unique<ViewEntry>();
     e->name = st.name;
     e->schema = plan->schema;
-    e->store = std::make_shared<TableStore>(plan->schema);
+    e->append_only = plan->append_only;
+    e->watermark_column = plan->watermark_column;
+    if (e->append_only) e->store = std::make_unique<AppendOnlyViewStore>(plan->schema);
+    else e->store = std::make_unique<ChangelogViewStore>(plan->schema);
     e->emit = st.emit;
     e->seq = next_seq++;
-    auto terminal = std::make_unique<MaterializeOperator>(st.name, e->store, &e->subscribers);
-    WEIR_ASSIGN_OR_RETURN(e->pipeline, BuildPipeline(plan, std::move(terminal)));
+    auto terminal = std::make_unique<MaterializeOperator>(st.name, e->store.get(), &e->subscribers);
+    auto built = BuildPipeline(plan, std::move(terminal), LateSinks());
+    if (!built.ok()) return At(st.query_offset, built.status());
+    e->pipeline = std::move(built).value();
     if (explain_only) {
       *explain = e->pipeline->Explain(ScanDetail(*e->pipeline));
       return Status::OK();
@@ -214,13 +288,27 @@ struct Database::Impl {
     }
     PlanPtr plan;
     std::string from;
-    if (!st.from_name.empty()) {
+    if (st.from_name.empty() && st.query.empty()) {
+      // A late-data sink: its schema is fixed when a view's late_data first refers to it.
+      if (explain_only) return At(st.begin, NotSupported("nothing to explain for a sink without a query"));
+      auto e = std::make_unique<SinkEntry>();
+      e->name = st.name;
+      e->from = "late data";
+      e->options = st.options;
+      e->seq = next_seq++;
+      if (!e->options.Has("connector"))
+        return At(st.begin, InvalidArgument("sink {}: missing required option 'connector'", st.name));
+      sinks[key] = std::move(e);
+      return Status::OK();
+    } else if (!st.from_name.empty()) {
       auto rel = Lookup(st.from_name);
       if (!rel) return At(st.from_offset, BindError("relation \"{}\" does not exist", st.from_name));
       plan = MakeScan(rel->name, rel->kind, rel->schema);
       from = rel->name;
     } else {
-      WEIR_ASSIGN_OR_RETURN(plan, PlanQuery(st.query, st.query_offset));
+      StreamingOptions so;
+      so.emit_on_window_close = st.emit == EmitMode::kOnWindowClose;
+      WEIR_ASSIGN_OR_RETURN(plan, PlanQuery(st.query, st.query_offset, so));
       if (plan->HasSnapshotOnlyNodes())
         return At(st.query_offset, NotSupported("ORDER BY / LIMIT are not supported in a sink query"));
       from = "query";
@@ -243,9 +331,27 @@ struct Database::Impl {
     if (!sink.ok()) return At(st.begin, sink.status().WithPrefix("sink " + st.name + ": "));
     e->sink = std::move(sink).value();
     auto terminal = std::make_unique<SinkOperator>(st.name, e->sink.get());
-    WEIR_ASSIGN_OR_RETURN(e->pipeline, BuildPipeline(plan, std::move(terminal)));
+    WEIR_ASSIGN_OR_RETURN(e->pipeline, BuildPipeline(plan, std::move(terminal), LateSinks()));
     sinks[key] = std::move(e);
     return Status::OK();
+  }
+
+  // Binds late-data sinks on first use: creates the connector for rows of `schema`.
+  LateSinkResolver LateSinks() {
+    return [this](const std::string& name, SchemaPtr schema) -> Result<Operator*> {
+      SinkEntry& e = *sinks[Lower(name)];
+      if (!e.sink) {
+        auto sink = MakeSink(e.options, schema, false);
+        if (!sink.ok()) return sink.status().WithPrefix("sink " + e.name + ": ");
+        e.sink = std::move(sink).value();
+        e.schema = schema;
+        e.late_input = std::make_unique<SinkOperator>(e.name, e.sink.get());
+      } else if (e.schema->ToString() != schema->ToString()) {
+        return InvalidArgument("late-data sink {} already receives rows ({}); this view's late rows are ({})", e.name,
+                               e.schema->ToString(), schema->ToString());
+      }
+      return e.late_input.get();
+    };
   }
 
   std::string ScanDetail(const Pipeline& p) const {
@@ -264,7 +370,7 @@ struct Database::Impl {
       for (const auto& [k, v] : views)
         if (DependsOn(*v->pipeline, n)) return "materialized view " + v->name;
       for (const auto& [k, v] : sinks)
-        if (DependsOn(*v->pipeline, n)) return "sink " + v->name;
+        if (v->pipeline && DependsOn(*v->pipeline, n)) return "sink " + v->name;
       return "";
     };
     auto missing = [&]() -> Status {
@@ -291,8 +397,14 @@ struct Database::Impl {
       case ObjectKind::kSink: {
         auto it = sinks.find(key);
         if (it == sinks.end()) return missing();
-        Unsubscribe(*it->second->pipeline);
-        Status s = it->second->sink->Close();
+        if (!it->second->pipeline) {
+          for (const auto& [k, v] : views)
+            for (LateFilterOperator* lf : v->pipeline->late_filters)
+              if (it->second->late_input && lf->Describe().find("late_data=" + it->second->late_input->Describe()) != std::string::npos)
+                return At(st.name_offset, InvalidArgument("cannot drop sink {}: materialized view {} sends late data to it", st.name, v->name));
+        }
+        if (it->second->pipeline) Unsubscribe(*it->second->pipeline);
+        Status s = it->second->sink ? it->second->sink->Close() : Status::OK();
         sinks.erase(it);
         return At(st.name_offset, s);
       }
@@ -317,7 +429,8 @@ struct Database::Impl {
         for (const auto& [k, v] : views) rows.push_back({v->name, v->pipeline->scan_relation});
         return RowsResult("SHOW", VarcharSchema({"name", "from"}), rows);
       case ObjectKind::kSink:
-        for (const auto& [k, v] : sinks) rows.push_back({v->name, v->from, v->sink->Describe()});
+        for (const auto& [k, v] : sinks)
+          rows.push_back({v->name, v->from, v->sink ? v->sink->Describe() : v->options.GetString("connector")});
         return RowsResult("SHOW", VarcharSchema({"name", "from", "connector"}), rows);
     }
     return {};
@@ -357,7 +470,9 @@ struct Database::Impl {
       std::vector<int> all;
       for (size_t i = 0; i < v.schema->num_fields(); ++i) all.push_back(static_cast<int>(i));
       Operator* in = p->Attach(all);
-      for (const auto& chunk : v.store->chunks()) WEIR_RETURN_IF_ERROR(in->Push(*chunk));
+      auto snapshot = v.store->Snapshot();
+      for (const auto& chunk : snapshot->chunks()) WEIR_RETURN_IF_ERROR(in->Push(*chunk));
+      WEIR_RETURN_IF_ERROR(in->PushWatermark(Operator::kFinalWatermark));
       WEIR_RETURN_IF_ERROR(in->Finish());
       return collect->store();
     }
@@ -373,18 +488,25 @@ struct Database::Impl {
       if (r == PollResult::kEnd) break;
       if (r == PollResult::kBatch) WEIR_RETURN_IF_ERROR(p->head()->Push(batch));
     }
+    WEIR_RETURN_IF_ERROR(p->head()->PushWatermark(Operator::kFinalWatermark));
     WEIR_RETURN_IF_ERROR(p->head()->Finish());
     return collect->store();
   }
 
   // ---- the driver ---------------------------------------------------------------------------
+  static Status AdvanceWatermark(Runner* r, int64_t wm) {
+    if (wm == WatermarkTracker::kNone || wm <= r->watermark_us) return Status::OK();
+    r->watermark_us = wm;
+    return r->fanout.PushWatermark(wm);
+  }
+
   Status Run() {
     // Pipelines not yet started, in creation order.
     std::vector<std::pair<uint64_t, Pipeline*>> pending;
     for (auto& [k, v] : views)
       if (!v->pipeline->started) pending.push_back({v->seq, v->pipeline.get()});
     for (auto& [k, v] : sinks)
-      if (!v->pipeline->started) pending.push_back({v->seq, v->pipeline.get()});
+      if (v->pipeline && !v->pipeline->started) pending.push_back({v->seq, v->pipeline.get()});
     std::sort(pending.begin(), pending.end());
     if (pending.empty()) return Status::OK();
 
@@ -411,7 +533,8 @@ struct Database::Impl {
     // Views created in an earlier run: replay their contents into new subscribers.
     for (auto& [p, up] : backfills) {
       Operator* in = p->adapter ? p->adapter.get() : p->head();
-      for (const auto& chunk : up->store->chunks()) WEIR_RETURN_IF_ERROR(in->Push(*chunk));
+      auto snapshot = up->store->Snapshot();
+      for (const auto& chunk : snapshot->chunks()) WEIR_RETURN_IF_ERROR(in->Push(*chunk));
       if (up->pipeline->finished) {
         WEIR_RETURN_IF_ERROR(in->Finish());
         p->finished = true;
@@ -420,11 +543,23 @@ struct Database::Impl {
     for (auto& [name, r] : runners) {
       std::vector<int> cols;
       for (Pipeline* p : r->pipelines) cols.insert(cols.end(), p->scan_projection.begin(), p->scan_projection.end());
+      // The watermark expression reads its columns too.
+      const SourceEntry& src = *r->source;
+      std::vector<bool> wm_cols(src.schema->num_fields(), false);
+      if (src.watermark_expr) CollectColumns(*src.watermark_expr, &wm_cols);
+      for (size_t c = 0; c < wm_cols.size(); ++c)
+        if (wm_cols[c]) cols.push_back(static_cast<int>(c));
       std::sort(cols.begin(), cols.end());
       cols.erase(std::unique(cols.begin(), cols.end()), cols.end());
       auto reader = MakeSource(r->source->options, r->source->schema, cols);
       if (!reader.ok()) return reader.status().WithPrefix("source " + r->source->name + ": ");
       r->reader = std::move(reader).value();
+      r->tracker = std::make_unique<WatermarkTracker>(1, src.idle_timeout_ms);
+      if (src.watermark_expr) {
+        std::vector<int> mapping(src.schema->num_fields(), -1);
+        for (size_t i = 0; i < cols.size(); ++i) mapping[static_cast<size_t>(cols[i])] = static_cast<int>(i);
+        r->watermark_expr = std::make_unique<ExprEvaluator>(RemapColumns(src.watermark_expr, mapping));
+      }
       for (Pipeline* p : r->pipelines) {
         r->fanout.AddOutput(p->Attach(cols));
         p->started = true;
@@ -450,15 +585,39 @@ struct Database::Impl {
           any_data = true;
           status = r->fanout.Push(r->batch);
           if (!status.ok()) break;
+          if (r->watermark_expr) {
+            auto wm = r->watermark_expr->Evaluate(r->batch);
+            if (!wm.ok()) {
+              status = wm.status().WithPrefix("watermark of source " + r->source->name + ": ");
+              break;
+            }
+            const int64_t now = NowMs();
+            r->tracker->Observe(0, MaxTimestamp(***wm, r->batch.num_rows()), now);
+            status = AdvanceWatermark(r.get(), r->tracker->Current(now));
+            if (!status.ok()) break;
+          }
         } else if (*polled == PollResult::kEnd) {
           r->done = true;
           --active;
+          // A bounded source ends with the final watermark: every window fires.
+          r->tracker->Finish(0);
+          status = AdvanceWatermark(r.get(), Operator::kFinalWatermark);
+          if (!status.ok()) break;
           status = r->fanout.Finish();
           for (Pipeline* p : r->pipelines) p->finished = true;
           if (!status.ok()) break;
         }
       }
-      if (!any_data && active > 0 && status.ok()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      if (!any_data && active > 0 && status.ok()) {
+        // Idle splits stop holding the watermark back after idle_timeout.
+        const int64_t now = NowMs();
+        for (auto& [name, r] : runners) {
+          if (r->done || !r->watermark_expr) continue;
+          status = AdvanceWatermark(r.get(), r->tracker->Current(now));
+          if (!status.ok()) break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
       if (progress) {
         auto now = Clock::now();
         if (now - last_progress > std::chrono::milliseconds(200)) {
@@ -487,10 +646,12 @@ struct Database::Impl {
       r->source->stats.rows_skipped += s.rows_skipped;
       r->source->stats.rows_dead_letter += s.rows_dead_letter;
       r->source->stats.bytes_read += s.bytes_read;
+      r->source->watermark_us = std::max(r->source->watermark_us, r->watermark_us);
       // Detach: the readers of this run are gone; pipelines keep their operators.
       r->reader.reset();
     }
     for (auto& [k, s] : sinks) {
+      if (!s->sink) continue;
       Status f = s->sink->Flush();
       if (status.ok()) status = f;
     }
@@ -504,7 +665,8 @@ Database::Database(DatabaseOptions options) : impl_(std::make_unique<Impl>()) {
 }
 
 Database::~Database() {
-  for (auto& [k, s] : impl_->sinks) s->sink->Close().IgnoreError();
+  for (auto& [k, s] : impl_->sinks)
+    if (s->sink) s->sink->Close().IgnoreError();
 }
 
 void Database::set_progress_callback(std::function<void(const Progress&)> cb) {
@@ -551,7 +713,9 @@ Status Database::Execute(std::string_view script, const ResultCallback& on_resul
         const Statement& inner = *st.inner;
         std::string text;
         if (inner.kind == StatementKind::kQuery) {
-          WEIR_ASSIGN_OR_RETURN(PlanPtr plan, impl_->PlanQuery(inner.query, inner.query_offset));
+          Impl::StreamingOptions so;
+          so.snapshot = true;
+          WEIR_ASSIGN_OR_RETURN(PlanPtr plan, impl_->PlanQuery(inner.query, inner.query_offset, so));
           auto terminal = std::make_unique<CollectOperator>(plan->schema);
           WEIR_ASSIGN_OR_RETURN(auto p, BuildPipeline(plan, std::move(terminal)));
           text = p->Explain(impl_->ScanDetail(*p));
@@ -584,7 +748,9 @@ Status Database::Execute(std::string_view script, const ResultCallback& on_resul
       }
       case StatementKind::kQuery: {
         WEIR_RETURN_IF_ERROR(impl_->Run());
-        WEIR_ASSIGN_OR_RETURN(PlanPtr plan, impl_->PlanQuery(st.query, st.query_offset));
+        Impl::StreamingOptions so;
+        so.snapshot = true;
+        WEIR_ASSIGN_OR_RETURN(PlanPtr plan, impl_->PlanQuery(st.query, st.query_offset, so));
         WEIR_ASSIGN_OR_RETURN(auto rows, impl_->RunSnapshot(plan, st.query_offset));
         StatementResult r;
         r.statement = "SELECT";
@@ -599,13 +765,29 @@ Status Database::Execute(std::string_view script, const ResultCallback& on_resul
 
 RunStats Database::stats() const {
   RunStats out;
-  for (const auto& [k, s] : impl_->sources) out.sources.push_back(s->stats);
+  for (const auto& [k, s] : impl_->sources) {
+    SourceRunStats st = s->stats;
+    st.watermark_us = s->watermark_us;
+    out.sources.push_back(st);
+  }
   for (const auto& [k, s] : impl_->sinks) {
-    SinkStats st = s->sink->stats();
+    SinkStats st = s->sink ? s->sink->stats() : SinkStats{};
     out.sinks.push_back({s->name, st.rows_written, st.bytes_written});
   }
-  for (const auto& [k, v] : impl_->views)
-    out.views.push_back({v->name, v->store->num_rows(), static_cast<int64_t>(v->store->MemoryBytes())});
+  for (const auto& [k, v] : impl_->views) {
+    ViewRunStats vs;
+    vs.name = v->name;
+    vs.rows = v->store->num_rows();
+    vs.memory_bytes = static_cast<int64_t>(v->store->MemoryBytes());
+    for (HashAggregateOperator* a : v->pipeline->aggregates) {
+      vs.state_bytes += static_cast<int64_t>(a->state_bytes());
+      vs.state_groups += a->groups();
+      vs.rows_late_dropped += a->rows_late();
+    }
+    for (LateFilterOperator* lf : v->pipeline->late_filters) vs.rows_late_dropped += lf->rows_late();
+    for (const auto& op : v->pipeline->ops) vs.watermarks.push_back({op->Describe(), op->watermark_us()});
+    out.views.push_back(std::move(vs));
+  }
   return out;
 }
 

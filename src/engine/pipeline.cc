@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "exec/filter.h"
+#include "exec/hash_aggregate.h"
+#include "exec/window.h"
 #include "exec/project.h"
 #include "exec/terminal.h"
 
@@ -40,7 +42,8 @@ std::string Pipeline::Explain(const std::string& scan_detail) const {
   return out;
 }
 
-Result<std::unique_ptr<Pipeline>> BuildPipeline(PlanPtr plan, std::unique_ptr<Operator> terminal) {
+Result<std::unique_ptr<Pipeline>> BuildPipeline(PlanPtr plan, std::unique_ptr<Operator> terminal,
+                                                const LateSinkResolver& late_sinks) {
   auto p = std::make_unique<Pipeline>();
   p->plan = plan;
   std::vector<const LogicalPlan*> chain;  // root .. leaf
@@ -63,6 +66,24 @@ Result<std::unique_ptr<Pipeline>> BuildPipeline(PlanPtr plan, std::unique_ptr<Op
       case PlanKind::kProject: op = std::make_unique<ProjectOperator>(n->exprs, n->schema); break;
       case PlanKind::kSort: op = std::make_unique<SortOperator>(n->sort_keys, n->schema); break;
       case PlanKind::kLimit: op = std::make_unique<LimitOperator>(n->limit, n->offset); break;
+      case PlanKind::kWindow: op = std::make_unique<WindowOperator>(n->window, n->schema); break;
+      case PlanKind::kLateFilter: {
+        Operator* late = nullptr;
+        if (!n->late_sink.empty()) {
+          if (!late_sinks) return Internal("no late-data sink resolver");
+          WEIR_ASSIGN_OR_RETURN(late, late_sinks(n->late_sink, n->schema));
+        }
+        auto lf = std::make_unique<LateFilterOperator>(n->window, n->allowed_lateness_us, late);
+        p->late_filters.push_back(lf.get());
+        op = std::move(lf);
+        break;
+      }
+      case PlanKind::kAggregate: {
+        WEIR_ASSIGN_OR_RETURN(auto agg, HashAggregateOperator::Make(*n, !n->inputs[0]->append_only));
+        p->aggregates.push_back(agg.get());
+        op = std::move(agg);
+        break;
+      }
       case PlanKind::kScan: return Internal("scan in the middle of a pipeline");
     }
     p->ops.push_back(std::move(op));

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <functional>
+
 #include "exec/operator.h"
 #include "sql/logical_plan.h"
 
@@ -25,6 +27,9 @@ struct Pipeline {
   std::vector<std::unique_ptr<Operator>> ops;
   // Adapter picking this pipeline's columns from a shared wider reader (may be null).
   std::unique_ptr<Operator> adapter;
+  // Operators with statistics (owned by `ops`).
+  std::vector<class HashAggregateOperator*> aggregates;
+  std::vector<class LateFilterOperator*> late_filters;
   bool started = false;   // attached to its input in some run
   bool finished = false;  // its input ended (bounded) and Finish() ran
 
@@ -36,8 +41,12 @@ struct Pipeline {
   std::string Explain(const std::string& scan_detail) const;
 };
 
+/// Resolves a late-data sink name to the operator that writes it (rows of `schema`).
+using LateSinkResolver = std::function<Result<Operator*>(const std::string& sink, SchemaPtr schema)>;
+
 /// Builds the operator chain for `plan` (which must be linear with a Scan leaf), ending in
 /// `terminal`.
-Result<std::unique_ptr<Pipeline>> BuildPipeline(PlanPtr plan, std::unique_ptr<Operator> terminal);
+Result<std::unique_ptr<Pipeline>> BuildPipeline(PlanPtr plan, std::unique_ptr<Operator> terminal,
+                                                const LateSinkResolver& late_sinks = {});
 
 }  // namespace weir

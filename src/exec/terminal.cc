@@ -42,7 +42,7 @@ Status ColumnSelectOperator::Push(const RecordBatch& batch) {
 }
 
 Status MaterializeOperator::Push(const RecordBatch& batch) {
-  store_->Append(batch);
+  WEIR_RETURN_IF_ERROR(store_->Apply(batch));
   return subscribers_->Push(batch);
 }
 

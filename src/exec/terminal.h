@@ -15,6 +15,7 @@
 #include "connectors/sink.h"
 #include "exec/operator.h"
 #include "exec/table_store.h"
+#include "exec/view_store.h"
 #include "sql/logical_plan.h"
 
 namespace weir {
@@ -47,9 +48,8 @@ class ColumnSelectOperator final : public Operator {
 
 class MaterializeOperator final : public Operator {
  public:
-  MaterializeOperator(std::string view_name, std::shared_ptr<TableStore> store,
-                      FanOutOperator* subscribers)
-      : name_(std::move(view_name)), store_(std::move(store)), subscribers_(subscribers) {}
+  MaterializeOperator(std::string view_name, ViewStore* store, FanOutOperator* subscribers)
+      : name_(std::move(view_name)), store_(store), subscribers_(subscribers) {}
   Status Push(const RecordBatch& batch) override;
   Status OnWatermark(int64_t watermark_us) override { return subscribers_->PushWatermark(watermark_us); }
   Status Finish() override { return subscribers_->Finish(); }
@@ -57,7 +57,7 @@ class MaterializeOperator final : public Operator {
 
  private:
   std::string name_;
-  std::shared_ptr<TableStore> store_;
+  ViewStore* store_;
   FanOutOperator* subscribers_;
 };
 

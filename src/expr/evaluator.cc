@@ -187,6 +187,8 @@ Result<const ColumnPtr*> Eval(Node* n, const RecordBatch& batch, const uint8_t* 
     case ExprKind::kCoalesce:
       WEIR_RETURN_IF_ERROR(EvalCoalesce(n, batch, active));
       return &n->out;
+    case ExprKind::kAggregate:
+      return Internal("aggregate placeholder reached the evaluator");
   }
   return Internal("unknown expression kind");
 }

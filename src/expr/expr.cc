@@ -51,6 +51,8 @@ std::string Expr::ToString() const {
       if (has_else) out += " ELSE " + args.back()->ToString();
       return out + " END";
     }
+    case ExprKind::kAggregate:
+      return name;
     case ExprKind::kCoalesce: {
       std::string out = "coalesce(";
       for (size_t i = 0; i < args.size(); ++i) {
@@ -98,7 +100,7 @@ void VisitExpr(const ExprPtr& e, const std::function<void(const Expr&)>& f) {
 }
 
 bool IsConstantExpr(const Expr& e) {
-  if (e.kind == ExprKind::kColumnRef) return false;
+  if (e.kind == ExprKind::kColumnRef || e.kind == ExprKind::kAggregate) return false;
   if (e.kind == ExprKind::kCall && !e.fn.deterministic) return false;
   for (const auto& a : e.args)
     if (!IsConstantExpr(*a)) return false;

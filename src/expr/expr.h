@@ -19,6 +19,7 @@ enum class ExprKind : uint8_t {
   kCall,       // scalar function or cast: `fn` applied to `args`
   kCase,       // args = [when1, then1, when2, then2, ..., else]; `has_else`
   kCoalesce,   // first non-NULL of args, evaluated lazily
+  kAggregate,  // binder-internal placeholder for aggregate call `column` (never evaluated)
 };
 
 struct Expr;

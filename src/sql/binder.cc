@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "exec/aggregate/aggregate_function.h"
 #include "types/datetime.h"
 
 namespace weir {
@@ -64,6 +65,7 @@ class Binder {
 
   // ---- queries ---------------------------------------------------------------------------
   Result<PlanPtr> BindSelect(const PgQuery__SelectStmt* s, int32_t location) {
+    location_ = location;
     if (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE && s->op != PG_QUERY__SET_OPERATION__SET_OPERATION_UNDEFINED)
       return Unsupported(location, "UNION / INTERSECT / EXCEPT are not supported yet");
     if (s->with_clause) return Unsupported(s->with_clause->location, "WITH (common table expressions) is not supported yet");
@@ -81,10 +83,9 @@ class Binder {
       WEIR_RETURN_IF_ERROR(CheckBoolean(pred, s->where_clause, "WHERE"));
       plan = MakeFilter(plan, pred);
     }
-    if (s->n_group_clause || s->having_clause)
-      return Unsupported(location, "GROUP BY / HAVING are not supported yet");
 
-    // SELECT list.
+    // SELECT list (aggregate calls become placeholders, collected in aggs_).
+    agg_allowed_ = true;
     std::vector<ExprPtr> exprs;
     std::vector<std::string> names;
     for (size_t i = 0; i < s->n_target_list; ++i) {
@@ -100,10 +101,15 @@ class Binder {
       names.push_back(rt->name && *rt->name ? std::string(rt->name) : DeriveName(rt->val));
     }
     const size_t visible = exprs.size();
-    std::vector<ScopeColumn> input_scope = scope_;
 
-    // ORDER BY: output columns (by alias or position) first, then input expressions appended
-    // as hidden outputs.
+    ExprPtr having;
+    if (s->having_clause) {
+      WEIR_ASSIGN_OR_RETURN(having, BindExpr(s->having_clause));
+      WEIR_RETURN_IF_ERROR(CheckBoolean(having, s->having_clause, "HAVING"));
+    }
+
+    // ORDER BY: output columns (by alias or position) first, then expressions appended as
+    // hidden outputs.
     std::vector<SortKey> keys;
     for (size_t i = 0; i < s->n_sort_clause; ++i) {
       const PgQuery__SortBy* sb = s->sort_clause[i]->sort_by;
@@ -135,6 +141,13 @@ class Binder {
       key.expr = MakeColumnRef(out_index, exprs[static_cast<size_t>(out_index)]->type, names[static_cast<size_t>(out_index)]);
       keys.push_back(key);
     }
+    agg_allowed_ = false;
+
+    if (s->n_group_clause > 0 || !aggs_.empty() || having) {
+      WEIR_ASSIGN_OR_RETURN(plan, BindAggregation(s, plan, &exprs, names, visible, &having));
+      if (having) plan = MakeFilter(plan, having);
+    }
+
     plan = MakeProject(plan, exprs, names);
     if (!keys.empty()) {
       auto sort = std::make_shared<LogicalPlan>();
@@ -169,6 +182,139 @@ class Binder {
     return plan;
   }
 
+  // Builds Project(group keys + aggregate inputs) ▸ Aggregate over `plan`, and rewrites the
+  // SELECT / ORDER BY expressions and HAVING to read the aggregate's output.
+  Result<PlanPtr> BindAggregation(const PgQuery__SelectStmt* s, PlanPtr plan, std::vector<ExprPtr>* exprs,
+                                  const std::vector<std::string>& names, size_t visible, ExprPtr* having) {
+    // GROUP BY items: input expressions, select-list positions or aliases.
+    std::vector<ExprPtr> groups;
+    std::vector<std::string> group_names;
+    for (size_t i = 0; i < s->n_group_clause; ++i) {
+      const PgQuery__Node* g = s->group_clause[i];
+      ExprPtr e;
+      std::string gname;
+      if (g->node_case == PG_QUERY__NODE__NODE_A_CONST && g->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
+        int pos = g->a_const->ival->ival;
+        if (pos < 1 || static_cast<size_t>(pos) > visible)
+          return BindErr(g->a_const->location, "GROUP BY position {} is not in select list", pos);
+        e = (*exprs)[static_cast<size_t>(pos - 1)];
+        gname = names[static_cast<size_t>(pos - 1)];
+      } else if (g->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && g->column_ref->n_fields == 1 &&
+                 StringOf(g->column_ref->fields[0]) && !HasInputColumn(StringOf(g->column_ref->fields[0]))) {
+        std::string alias = Lower(StringOf(g->column_ref->fields[0]));
+        for (size_t k = 0; k < visible; ++k)
+          if (Lower(names[k]) == alias) {
+            e = (*exprs)[k];
+            gname = names[k];
+            break;
+          }
+        if (!e) {
+          WEIR_ASSIGN_OR_RETURN(e, BindExpr(g));  // reports "column does not exist"
+        }
+      } else {
+        WEIR_ASSIGN_OR_RETURN(e, BindExpr(g));
+        gname = DeriveName(g);
+      }
+      if (ContainsAggregate(*e)) return BindErr(Location(g), "aggregate functions are not allowed in GROUP BY");
+      if (e->kind == ExprKind::kColumnRef) gname = e->name;
+      bool dup = false;
+      for (const auto& prev : groups) dup |= SameExpr(*prev, *e);
+      if (dup) continue;
+      groups.push_back(e);
+      group_names.push_back(gname);
+    }
+
+    // Pre-projection: group keys, then each aggregate's argument and filter.
+    std::vector<ExprPtr> pre = groups;
+    std::vector<std::string> pre_names = group_names;
+    auto agg = std::make_shared<LogicalPlan>();
+    agg->kind = PlanKind::kAggregate;
+    agg->group_count = static_cast<int>(groups.size());
+    for (AggInfo& a : aggs_) {
+      AggregateCall call;
+      call.name = a.name;
+      call.distinct = a.distinct;
+      call.result_type = a.type;
+      call.display = a.display;
+      if (a.arg) {
+        call.arg = static_cast<int>(pre.size());
+        pre.push_back(a.arg);
+        pre_names.push_back(fmt::format("__arg{}", pre.size()));
+      }
+      if (a.filter) {
+        call.filter = static_cast<int>(pre.size());
+        pre.push_back(a.filter);
+        pre_names.push_back(fmt::format("__filter{}", pre.size()));
+      }
+      agg->aggregates.push_back(call);
+    }
+    // Window keys.
+    for (size_t k = 0; k < groups.size(); ++k) {
+      const Expr& g = *groups[k];
+      if (g.kind != ExprKind::kColumnRef || window_start_col_ < 0) continue;
+      if (g.column == window_start_col_) agg->window_start_key = static_cast<int>(k);
+      if (g.column == window_end_col_) agg->window_end_key = static_cast<int>(k);
+    }
+    if (agg->window_start_key >= 0 || agg->window_end_key >= 0) {
+      agg->windowed = true;
+      agg->window = window_spec_;
+      if (window_spec_.kind == WindowKind::kSession && (agg->window_start_key < 0 || agg->window_end_key < 0))
+        return BindErr(location_, "SESSION windows must be grouped by both window_start and window_end");
+    } else if (window_start_col_ >= 0 && window_spec_.kind == WindowKind::kSession) {
+      return BindErr(location_, "SESSION windows must be grouped by window_start and window_end");
+    }
+    PlanPtr input = MakeProject(plan, pre, pre_names);
+    std::vector<Field> fields;
+    for (size_t k = 0; k < groups.size(); ++k) fields.push_back({group_names[k], groups[k]->type, true});
+    for (const AggInfo& a : aggs_) fields.push_back({a.display, a.type, true});
+    agg->schema = std::make_shared<Schema>(std::move(fields));
+    agg->inputs.push_back(input);
+
+    for (auto& e : *exprs) {
+      WEIR_ASSIGN_OR_RETURN(e, RewriteOverAggregate(e, groups));
+    }
+    if (*having) {
+      WEIR_ASSIGN_OR_RETURN(*having, RewriteOverAggregate(*having, groups));
+    }
+    return PlanPtr(agg);
+  }
+
+  bool HasInputColumn(const char* name) const {
+    for (const auto& c : scope_)
+      if (Lower(c.name) == Lower(name)) return true;
+    return false;
+  }
+
+  static bool ContainsAggregate(const Expr& e) {
+    if (e.kind == ExprKind::kAggregate) return true;
+    for (const auto& a : e.args)
+      if (ContainsAggregate(*a)) return true;
+    return false;
+  }
+
+  static bool SameExpr(const Expr& a, const Expr& b) {
+    if (a.kind == ExprKind::kColumnRef && b.kind == ExprKind::kColumnRef) return a.column == b.column;
+    return a.type == b.type && a.ToString() == b.ToString();
+  }
+
+  // Maps an expression bound over the aggregate's input to one over its output: group keys
+  // become column refs 0..G-1, aggregate placeholders G + i; any other column is an error.
+  Result<ExprPtr> RewriteOverAggregate(const ExprPtr& e, const std::vector<ExprPtr>& groups) {
+    for (size_t k = 0; k < groups.size(); ++k)
+      if (SameExpr(*groups[k], *e))
+        return MakeColumnRef(static_cast<int>(k), e->type, e->kind == ExprKind::kColumnRef ? e->name : groups[k]->ToString());
+    if (e->kind == ExprKind::kAggregate)
+      return MakeColumnRef(static_cast<int>(groups.size()) + e->column, e->type, e->name);
+    if (e->kind == ExprKind::kColumnRef)
+      return BindErr(e->location, "column \"{}\" must appear in the GROUP BY clause or be used in an aggregate function", e->name);
+    if (e->args.empty()) return e;
+    auto copy = std::make_shared<Expr>(*e);
+    for (auto& a : copy->args) {
+      WEIR_ASSIGN_OR_RETURN(a, RewriteOverAggregate(a, groups));
+    }
+    return ExprPtr(copy);
+  }
+
   Result<int64_t> ConstantInt(const PgQuery__Node* n, const char* what) {
     WEIR_ASSIGN_OR_RETURN(ExprPtr e, BindExpr(n));
     WEIR_ASSIGN_OR_RETURN(ExprPtr f, FoldConstants(e));
@@ -191,7 +337,10 @@ class Binder {
           scope.push_back({Lower(qualifier), f.name, f.type, static_cast<int>(i)});
         }
         scope_ = std::move(scope);
-        return MakeScan(rel->name, rel->kind, rel->schema);
+        PlanPtr scan = MakeScan(rel->name, rel->kind, rel->schema);
+        scan->relation_watermark_column = rel->watermark_column;
+        scan->relation_append_only = rel->append_only;
+        return scan;
       }
       case PG_QUERY__NODE__NODE_RANGE_FUNCTION: {
         const PgQuery__RangeFunction* rf = n->range_function;
@@ -201,7 +350,9 @@ class Binder {
             rf->functions[0]->list->items[0]->node_case == PG_QUERY__NODE__NODE_FUNC_CALL) {
           const PgQuery__FuncCall* fc = rf->functions[0]->list->items[0]->func_call;
           fname = Lower(StringOf(fc->funcname[fc->n_funcname - 1]));
-          return Unsupported(fc->location, "table function {}() is not supported yet", fname);
+          if (fname == "tumble" || fname == "hop" || fname == "session")
+            return BindWindowFunction(fc, fname, rf->alias);
+          return Unsupported(fc->location, "table function {}() is not supported", fname);
         }
         return Unsupported(-1, "table functions are not supported yet");
       }
@@ -212,6 +363,83 @@ class Binder {
       default:
         return Unsupported(-1, "unsupported FROM item");
     }
+  }
+
+  // TUMBLE(rel, time_col, size) / HOP(rel, time_col, slide, size) / SESSION(rel, time_col, gap):
+  // the relation's columns plus window_start and window_end.
+  Result<PlanPtr> BindWindowFunction(const PgQuery__FuncCall* fc, const std::string& fname,
+                                     const PgQuery__Alias* alias) {
+    const size_t want = fname == "hop" ? 4 : 3;
+    std::string upper = fname;
+    for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    if (fc->n_args != want)
+      return BindErr(fc->location, "{}() takes {} arguments: {}", upper, want,
+                     fname == "hop" ? "(relation, time column, slide, size)"
+                     : fname == "tumble" ? "(relation, time column, size)" : "(relation, time column, gap)");
+    const PgQuery__Node* rel_arg = fc->args[0];
+    if (rel_arg->node_case != PG_QUERY__NODE__NODE_COLUMN_REF || rel_arg->column_ref->n_fields != 1)
+      return BindErr(Location(rel_arg), "the first argument of {}() must be a source or view name", upper);
+    std::string rel_name = StringOf(rel_arg->column_ref->fields[0]);
+    auto rel = ctx_.lookup ? ctx_.lookup(rel_name) : std::nullopt;
+    if (!rel) return BindErr(rel_arg->column_ref->location, "relation \"{}\" does not exist", rel_name);
+    std::string qualifier = Lower(alias && alias->aliasname ? alias->aliasname : rel->name);
+    std::vector<ScopeColumn> scope;
+    for (size_t i = 0; i < rel->schema->num_fields(); ++i) {
+      const Field& f = rel->schema->field(i);
+      scope.push_back({qualifier, f.name, f.type, static_cast<int>(i)});
+    }
+    scope_ = scope;
+    // Time column: a column name, or DESCRIPTOR(col) as in Flink.
+    const PgQuery__Node* time_arg = fc->args[1];
+    if (time_arg->node_case == PG_QUERY__NODE__NODE_FUNC_CALL && time_arg->func_call->n_args == 1 &&
+        Lower(StringOf(time_arg->func_call->funcname[time_arg->func_call->n_funcname - 1])) == "descriptor")
+      time_arg = time_arg->func_call->args[0];
+    WEIR_ASSIGN_OR_RETURN(ExprPtr time, BindExpr(time_arg));
+    if (time->kind != ExprKind::kColumnRef)
+      return BindErr(Location(time_arg), "the time argument of {}() must be a column", upper);
+    if (time->type.id != TypeId::kTimestamp)
+      return BindErr(Location(time_arg), "the time column of {}() must be TIMESTAMP, not {}", upper, time->type.ToString());
+    std::vector<int64_t> sizes;
+    for (size_t k = 2; k < want; ++k) {
+      WEIR_ASSIGN_OR_RETURN(ExprPtr e, BindExpr(fc->args[k]));
+      auto folded = FoldConstants(e);
+      if (!folded.ok()) return AtLocation(Location(fc->args[k]), folded.status());
+      const Expr& c = **folded;
+      if (!c.is_constant() || c.type.id != TypeId::kInterval || c.value.is_null)
+        return BindErr(Location(fc->args[k]), "the size arguments of {}() must be INTERVAL constants", upper);
+      if (c.value.iv.months != 0)
+        return BindErr(Location(fc->args[k]), "window sizes in months or years are not supported (months vary in length)");
+      int64_t us = c.value.iv.NominalMicros();
+      if (us <= 0) return BindErr(Location(fc->args[k]), "window sizes must be positive");
+      sizes.push_back(us);
+    }
+    WindowSpec spec;
+    spec.time_column = time->column;
+    if (fname == "tumble") {
+      spec.kind = WindowKind::kTumble;
+      spec.size_us = spec.slide_us = sizes[0];
+    } else if (fname == "hop") {
+      spec.kind = WindowKind::kHop;
+      spec.slide_us = sizes[0];
+      spec.size_us = sizes[1];
+      if (spec.size_us % spec.slide_us != 0)
+        return BindErr(fc->location, "HOP size must be a multiple of its slide");
+      if (spec.size_us / spec.slide_us > 1024)
+        return BindErr(fc->location, "HOP size / slide must be at most 1024 windows per row");
+    } else {
+      spec.kind = WindowKind::kSession;
+      spec.gap_us = sizes[0];
+    }
+    PlanPtr scan = MakeScan(rel->name, rel->kind, rel->schema);
+    scan->relation_watermark_column = rel->watermark_column;
+    scan->relation_append_only = rel->append_only;
+    PlanPtr win = MakeWindow(scan, spec);
+    window_spec_ = spec;
+    window_start_col_ = static_cast<int>(rel->schema->num_fields());
+    window_end_col_ = window_start_col_ + 1;
+    scope_.push_back({qualifier, "window_start", DataType::Timestamp(), window_start_col_});
+    scope_.push_back({qualifier, "window_end", DataType::Timestamp(), window_end_col_});
+    return win;
   }
 
   static bool IsStar(const PgQuery__Node* n) {
@@ -382,7 +610,9 @@ class Binder {
       }
       return BindErr(c->location, "column \"{}\" does not exist", name);
     }
-    return MakeColumnRef(found->index, found->type, found->name);
+    auto ref = std::make_shared<Expr>(*MakeColumnRef(found->index, found->type, found->name));
+    ref->location = c->location;
+    return ExprPtr(ref);
   }
 
   Result<ExprPtr> BindConst(const PgQuery__AConst* c) {
@@ -689,11 +919,64 @@ class Binder {
     return Unify(ExprKind::kCase, std::move(args), has_else, c->location, "CASE");
   }
 
+  Result<ExprPtr> BindAggregateCall(const PgQuery__FuncCall* f, const std::string& name) {
+    if (!agg_allowed_) return BindErr(f->location, "aggregate functions are not allowed here");
+    if (!IsAggregateFunctionName(name)) return BindErr(f->location, "{}() is not an aggregate function", name);
+    if (f->n_agg_order) return Unsupported(f->location, "ORDER BY inside an aggregate is not supported");
+    agg_allowed_ = false;  // no nested aggregates
+    struct Restore {
+      bool* flag;
+      ~Restore() { *flag = true; }
+    } restore{&agg_allowed_};
+    AggInfo a;
+    a.distinct = f->agg_distinct;
+    if (f->agg_star) {
+      if (name != "count") return BindErr(f->location, "{}(*) is not allowed; only count(*)", name);
+      a.name = "count_star";
+      a.display = "count(*)";
+    } else {
+      if (f->n_args != 1) return BindErr(f->location, "{}() takes exactly one argument", name);
+      WEIR_ASSIGN_OR_RETURN(a.arg, BindExpr(f->args[0]));
+      if (ContainsAggregate(*a.arg)) return BindErr(f->location, "aggregate function calls cannot be nested");
+      if (a.arg->type.id == TypeId::kNull) {
+        WEIR_ASSIGN_OR_RETURN(a.arg, CastTo(a.arg, DataType::Int64(), false, f->location));
+      }
+      if (a.arg->untyped_literal) {
+        WEIR_ASSIGN_OR_RETURN(a.arg, CastTo(a.arg, DataType::Varchar(), false, f->location));
+      }
+      a.name = name;
+      a.display = fmt::format("{}({}{})", name, a.distinct ? "DISTINCT " : "", a.arg->ToString());
+    }
+    if (f->agg_filter) {
+      WEIR_ASSIGN_OR_RETURN(a.filter, BindExpr(f->agg_filter));
+      WEIR_RETURN_IF_ERROR(CheckBoolean(a.filter, f->agg_filter, "FILTER"));
+      a.display += " FILTER (WHERE " + a.filter->ToString() + ")";
+    }
+    auto type = AggregateResultType(a.name, a.arg ? a.arg->type : DataType::Null());
+    if (!type.ok()) return AtLocation(f->location, type.status());
+    a.type = *type;
+    a.key = a.display;
+    int index = -1;
+    for (size_t i = 0; i < aggs_.size(); ++i)
+      if (aggs_[i].key == a.key) index = static_cast<int>(i);
+    if (index < 0) {
+      index = static_cast<int>(aggs_.size());
+      aggs_.push_back(a);
+    }
+    auto e = std::make_shared<Expr>();
+    e->kind = ExprKind::kAggregate;
+    e->column = index;
+    e->type = a.type;
+    e->name = aggs_[static_cast<size_t>(index)].display;
+    e->location = f->location;
+    return ExprPtr(e);
+  }
+
   Result<ExprPtr> BindFuncCall(const PgQuery__FuncCall* f) {
     std::string name = Lower(StringOf(f->funcname[f->n_funcname - 1]));
     if (f->over) return Unsupported(f->location, "window function {}() is not supported yet", name);
     if (IsAggregateFunctionName(name) || f->agg_star || f->agg_distinct || f->agg_filter)
-      return Unsupported(f->location, "aggregate function {}() is not supported yet", name);
+      return BindAggregateCall(f, name);
     std::vector<ExprPtr> args;
     for (size_t i = 0; i < f->n_args; ++i) {
       WEIR_ASSIGN_OR_RETURN(ExprPtr a, BindExpr(f->args[i]));
@@ -709,8 +992,25 @@ class Binder {
   }
 
  private:
+  struct AggInfo {
+    std::string name;  // count_star, count, sum, avg, min, max
+    bool distinct = false;
+    ExprPtr arg;
+    ExprPtr filter;
+    DataType type;
+    std::string display;
+    std::string key;  // for de-duplication
+  };
+
   const BindContext& ctx_;
   std::vector<ScopeColumn> scope_;
+  bool agg_allowed_ = false;
+  std::vector<AggInfo> aggs_;
+  // The window TVF in FROM, if any: its spec and the scope indices of its columns.
+  WindowSpec window_spec_;
+  int window_start_col_ = -1;
+  int window_end_col_ = -1;
+  int32_t location_ = 0;
 };
 
 }  // namespace

@@ -20,6 +20,8 @@ struct RelationRef {
   std::string name;
   ObjectKind kind;
   SchemaPtr schema;
+  int watermark_column = -1;  // relation column with a watermark, or -1
+  bool append_only = true;    // false for changelog views
 };
 
 struct BindContext {

@@ -49,10 +49,98 @@ std::string LogicalPlan::ToString(int indent) const {
       line = fmt::format("Limit {}", limit);
       if (offset) line += fmt::format(" OFFSET {}", offset);
       break;
+    case PlanKind::kWindow:
+      line = "Window " + window.ToString();
+      break;
+    case PlanKind::kLateFilter:
+      line = fmt::format("LateFilter {} lateness={}us{}", window.ToString(), allowed_lateness_us,
+                         late_sink.empty() ? "" : " late_data=" + late_sink);
+      break;
+    case PlanKind::kAggregate: {
+      line = "Aggregate [";
+      for (size_t i = 0; i < aggregates.size(); ++i) {
+        if (i) line += ", ";
+        line += aggregates[i].display;
+      }
+      line += fmt::format("] group by {} keys", group_count);
+      break;
+    }
   }
   std::string out = pad + line + "\n";
   for (const auto& in : inputs) out += in->ToString(indent + 1);
   return out;
+}
+
+int64_t WindowSpec::LastWindowEnd(int64_t ts) const {
+  switch (kind) {
+    case WindowKind::kTumble:
+    case WindowKind::kHop: {
+      int64_t step = kind == WindowKind::kTumble ? size_us : slide_us;
+      int64_t start = ts - ((ts % step) + step) % step;  // floor to the step
+      return start + size_us;
+    }
+    case WindowKind::kSession:
+      return ts + gap_us;
+  }
+  return ts;
+}
+
+std::string WindowSpec::ToString() const {
+  switch (kind) {
+    case WindowKind::kTumble: return fmt::format("TUMBLE(${}, size={}us)", time_column, size_us);
+    case WindowKind::kHop:
+      return fmt::format("HOP(${}, slide={}us, size={}us)", time_column, slide_us, size_us);
+    case WindowKind::kSession: return fmt::format("SESSION(${}, gap={}us)", time_column, gap_us);
+  }
+  return "?";
+}
+
+PlanPtr MakeWindow(PlanPtr input, WindowSpec spec) {
+  auto p = std::make_shared<LogicalPlan>();
+  p->kind = PlanKind::kWindow;
+  std::vector<Field> fields = input->schema->fields();
+  fields.push_back({"window_start", DataType::Timestamp(), false});
+  fields.push_back({"window_end", DataType::Timestamp(), false});
+  p->schema = std::make_shared<Schema>(std::move(fields));
+  p->window = spec;
+  p->inputs.push_back(std::move(input));
+  return p;
+}
+
+void ComputeStreamProperties(LogicalPlan* p) {
+  for (auto& in : p->inputs) ComputeStreamProperties(in.get());
+  const LogicalPlan* in = p->inputs.empty() ? nullptr : p->inputs[0].get();
+  switch (p->kind) {
+    case PlanKind::kScan: {
+      p->append_only = p->relation_append_only;
+      p->watermark_column = -1;
+      for (size_t i = 0; i < p->projection.size(); ++i)
+        if (p->projection[i] == p->relation_watermark_column) p->watermark_column = static_cast<int>(i);
+      break;
+    }
+    case PlanKind::kFilter:
+    case PlanKind::kSort:
+    case PlanKind::kLimit:
+    case PlanKind::kWindow:
+    case PlanKind::kLateFilter:
+      p->append_only = in->append_only;
+      p->watermark_column = in->watermark_column;
+      break;
+    case PlanKind::kProject:
+      p->append_only = in->append_only;
+      p->watermark_column = -1;
+      for (size_t i = 0; i < p->exprs.size(); ++i)
+        if (p->exprs[i]->kind == ExprKind::kColumnRef && p->exprs[i]->column == in->watermark_column &&
+            in->watermark_column >= 0) {
+          p->watermark_column = static_cast<int>(i);
+          break;
+        }
+      break;
+    case PlanKind::kAggregate:
+      p->append_only = p->emit != AggregateEmit::kOnUpdate;
+      p->watermark_column = -1;
+      break;
+  }
 }
 
 PlanPtr MakeScan(std::string relation, ObjectKind kind, SchemaPtr relation_schema) {
@@ -123,6 +211,25 @@ PlanPtr PushDownFilters(PlanPtr p) {
     auto merged = MakeFilter(child->inputs[0], And(child->predicate, p->predicate));
     return PushDownFilters(merged);
   }
+  if (child->kind == PlanKind::kLateFilter) {
+    // Filters run before lateness is judged, so the late-data sink sees only rows the query
+    // would have used.
+    auto node = std::make_shared<LogicalPlan>(*child);
+    node->inputs[0] = PushDownFilters(MakeFilter(child->inputs[0], p->predicate));
+    return node;
+  }
+  if (child->kind == PlanKind::kWindow) {
+    // A predicate that does not read window_start/window_end commutes with the window.
+    const size_t in_width = child->inputs[0]->schema->num_fields();
+    std::vector<bool> used(child->schema->num_fields(), false);
+    CollectColumns(*p->predicate, &used);
+    if (!used[in_width] && !used[in_width + 1]) {
+      auto node = std::make_shared<LogicalPlan>(*child);
+      node->inputs[0] = PushDownFilters(MakeFilter(child->inputs[0], p->predicate));
+      return node;
+    }
+    return p;
+  }
   if (child->kind == PlanKind::kProject) {
     auto pushed = MakeFilter(child->inputs[0], SubstituteColumns(p->predicate, child->exprs));
     auto proj = std::make_shared<LogicalPlan>(*child);
@@ -144,7 +251,7 @@ PlanPtr Prune(const PlanPtr& p, const std::vector<bool>& required, std::vector<i
       scan->projection.clear();
       std::vector<Field> fields;
       for (size_t i = 0; i < width; ++i) {
-        if (!required[i]) continue;
+        if (!required[i] && !p->keep_all_columns) continue;
         (*mapping)[i] = static_cast<int>(scan->projection.size());
         scan->projection.push_back(p->projection[i]);
         fields.push_back(p->schema->field(i));
@@ -177,12 +284,44 @@ PlanPtr Prune(const PlanPtr& p, const std::vector<bool>& required, std::vector<i
       }
       return identity ? child : proj;
     }
+    case PlanKind::kWindow: {
+      // Needs what the parent needs of the input columns, plus the time column.
+      const size_t in_width = p->inputs[0]->schema->num_fields();
+      std::vector<bool> need(required.begin(), required.begin() + static_cast<long>(in_width));
+      need[static_cast<size_t>(p->window.time_column)] = true;
+      std::vector<int> child_map;
+      PlanPtr child = Prune(p->inputs[0], need, &child_map);
+      auto node = std::make_shared<LogicalPlan>(*p);
+      node->inputs[0] = child;
+      node->window.time_column = child_map[static_cast<size_t>(p->window.time_column)];
+      std::vector<Field> fields = child->schema->fields();
+      const size_t cw = fields.size();
+      fields.push_back(p->schema->field(in_width));
+      fields.push_back(p->schema->field(in_width + 1));
+      node->schema = std::make_shared<Schema>(std::move(fields));
+      for (size_t i = 0; i < in_width; ++i) (*mapping)[i] = child_map[i];
+      (*mapping)[in_width] = static_cast<int>(cw);
+      (*mapping)[in_width + 1] = static_cast<int>(cw + 1);
+      return node;
+    }
+    case PlanKind::kAggregate: {
+      // An aggregate reads all of its input and produces all of its outputs.
+      std::vector<bool> need(p->inputs[0]->schema->num_fields(), true);
+      std::vector<int> child_map;
+      PlanPtr child = Prune(p->inputs[0], need, &child_map);
+      auto node = std::make_shared<LogicalPlan>(*p);
+      node->inputs[0] = child;
+      for (size_t i = 0; i < width; ++i) (*mapping)[i] = static_cast<int>(i);
+      return node;
+    }
+    case PlanKind::kLateFilter:
     case PlanKind::kFilter:
     case PlanKind::kSort:
     case PlanKind::kLimit: {
       // Pass-through nodes: they need what the parent needs plus what their expressions read.
       std::vector<bool> need = required;
       if (p->predicate) CollectColumns(*p->predicate, &need);
+      if (p->kind == PlanKind::kLateFilter) need[static_cast<size_t>(p->window.time_column)] = true;
       for (const auto& k : p->sort_keys) CollectColumns(*k.expr, &need);
       std::vector<int> child_map;
       PlanPtr child = Prune(p->inputs[0], need, &child_map);
@@ -190,6 +329,8 @@ PlanPtr Prune(const PlanPtr& p, const std::vector<bool>& required, std::vector<i
       node->inputs[0] = child;
       node->schema = child->schema;
       if (node->predicate) node->predicate = RemapColumns(node->predicate, child_map);
+      if (node->kind == PlanKind::kLateFilter)
+        node->window.time_column = child_map[static_cast<size_t>(p->window.time_column)];
       for (auto& k : node->sort_keys) k.expr = RemapColumns(k.expr, child_map);
       // The node now outputs the child's columns; report where the parent's columns went.
       *mapping = child_map;
@@ -201,6 +342,75 @@ PlanPtr Prune(const PlanPtr& p, const std::vector<bool>& required, std::vector<i
 }
 
 }  // namespace
+
+Status ConfigureStreaming(const PlanPtr& plan, bool snapshot, bool emit_on_window_close,
+                          int64_t allowed_lateness_us, const std::string& late_sink) {
+  ComputeStreamProperties(plan.get());
+  // Find the aggregate (plans are linear chains).
+  LogicalPlan* agg = nullptr;
+  for (LogicalPlan* n = plan.get(); n; n = n->inputs.empty() ? nullptr : n->inputs[0].get())
+    if (n->kind == PlanKind::kAggregate && !agg) agg = n;
+  const bool streaming_options = allowed_lateness_us > 0 || !late_sink.empty();
+  if (!agg) {
+    if (emit_on_window_close) return NotSupported("EMIT ON WINDOW CLOSE needs a windowed aggregate (GROUP BY window_start, window_end)");
+    if (streaming_options) return NotSupported("allowed_lateness and late_data apply to windowed aggregates only");
+    return Status::OK();
+  }
+  // Aggregates nested below another aggregate are not supported yet.
+  for (LogicalPlan* n = agg->inputs[0].get(); n; n = n->inputs.empty() ? nullptr : n->inputs[0].get())
+    if (n->kind == PlanKind::kAggregate) return NotSupported("nested aggregations are not supported yet");
+  // The window node under the aggregate, if any, and what feeds it.
+  LogicalPlan* win = nullptr;
+  LogicalPlan* win_parent = nullptr;
+  for (LogicalPlan* n = agg; n && !n->inputs.empty(); n = n->inputs[0].get()) {
+    if (n->inputs[0]->kind == PlanKind::kWindow) {
+      win_parent = n;
+      win = n->inputs[0].get();
+      break;
+    }
+  }
+  if (snapshot) {
+    agg->emit = AggregateEmit::kOnFinish;
+    if (emit_on_window_close || streaming_options)
+      return NotSupported("EMIT and lateness options apply to continuous queries only");
+    ComputeStreamProperties(plan.get());
+    return Status::OK();
+  }
+  if (agg->windowed && win && win->window.kind == WindowKind::kSession && !emit_on_window_close)
+    return NotSupported("SESSION windows support EMIT ON WINDOW CLOSE only (for now)");
+  const bool has_watermark = win && win->inputs[0]->watermark_column >= 0 &&
+                             win->inputs[0]->watermark_column == win->window.time_column;
+  if (emit_on_window_close) {
+    if (!agg->windowed)
+      return NotSupported("EMIT ON WINDOW CLOSE needs GROUP BY window_start, window_end of a TUMBLE, HOP or SESSION window");
+    if (!has_watermark)
+      return NotSupported("EMIT ON WINDOW CLOSE needs a watermark on the window's time column (CREATE SOURCE ... WATERMARK FOR col AS ...)");
+    agg->emit = AggregateEmit::kOnWindowClose;
+  } else {
+    agg->emit = AggregateEmit::kOnUpdate;
+  }
+  if (streaming_options && !(agg->windowed && has_watermark))
+    return NotSupported("allowed_lateness and late_data need a windowed aggregate over a source with a watermark on the window's time column");
+  agg->allowed_lateness_us = allowed_lateness_us;
+  if (agg->windowed && has_watermark) {
+    // Drop (or divert) rows whose windows have closed, right where the window is assigned.
+    auto late = std::make_shared<LogicalPlan>();
+    late->kind = PlanKind::kLateFilter;
+    late->schema = win->inputs[0]->schema;
+    late->window = win->window;
+    late->allowed_lateness_us = allowed_lateness_us;
+    late->late_sink = late_sink;
+    late->inputs.push_back(win->inputs[0]);
+    if (!late_sink.empty()) {
+      for (LogicalPlan* n = late.get(); n; n = n->inputs.empty() ? nullptr : n->inputs[0].get())
+        if (n->kind == PlanKind::kScan) n->keep_all_columns = true;
+    }
+    win->inputs[0] = late;
+    (void)win_parent;
+  }
+  ComputeStreamProperties(plan.get());
+  return Status::OK();
+}
 
 Result<PlanPtr> OptimizePlan(PlanPtr plan) {
   WEIR_RETURN_IF_ERROR(FoldPlan(plan.get()));
@@ -214,6 +424,7 @@ Result<PlanPtr> OptimizePlan(PlanPtr plan) {
   for (size_t i = 0; same && i < mapping.size(); ++i) same = mapping[i] == static_cast<int>(i);
   if (!same) {
     std::vector<ExprPtr> exprs;
+    ComputeStreamProperties(pruned.get());
     std::vector<std::string> names;
     for (size_t i = 0; i < mapping.size(); ++i) {
       const Field& f = plan->schema->field(i);
@@ -222,6 +433,7 @@ Result<PlanPtr> OptimizePlan(PlanPtr plan) {
     }
     pruned = MakeProject(pruned, std::move(exprs), std::move(names));
   }
+  ComputeStreamProperties(pruned.get());
   return pruned;
 }
 

@@ -21,6 +21,40 @@ enum class PlanKind : uint8_t {
   kProject,  // compute `exprs`
   kSort,     // snapshot queries only
   kLimit,    // snapshot queries only
+  kWindow,   // TUMBLE / HOP / SESSION: adds window_start, window_end
+  kAggregate,  // GROUP BY: group keys first, then aggregate results
+  kLateFilter,  // drops rows whose windows have closed (inserted for windowed aggregates)
+};
+
+enum class WindowKind : uint8_t { kTumble, kHop, kSession };
+
+/// A window table-valued function: TUMBLE(rel, col, size), HOP(rel, col, slide, size),
+/// SESSION(rel, col, gap). Windows are aligned to the Unix epoch; all sizes in µs.
+struct WindowSpec {
+  WindowKind kind = WindowKind::kTumble;
+  int time_column = -1;  // input column (TIMESTAMP)
+  int64_t size_us = 0;   // TUMBLE/HOP size
+  int64_t slide_us = 0;  // HOP slide (== size for TUMBLE)
+  int64_t gap_us = 0;    // SESSION gap
+  /// End of the last window that can contain a row at `ts` (row is late once it has closed).
+  int64_t LastWindowEnd(int64_t ts) const;
+  std::string ToString() const;
+};
+
+/// How an aggregation emits its results.
+enum class AggregateEmit : uint8_t {
+  kOnUpdate,       // changelog: each input batch produces - old / + new rows
+  kOnWindowClose,  // append-only: one final row per window once the watermark passes its end
+  kOnFinish,       // snapshot queries: everything once, at end of input
+};
+
+struct AggregateCall {
+  std::string name;     // count_star, count, sum, avg, min, max
+  int arg = -1;         // input column (none for count_star)
+  bool distinct = false;
+  int filter = -1;      // input BOOLEAN column of FILTER (WHERE ...), or -1
+  DataType result_type;
+  std::string display;  // for EXPLAIN: "sum(price)"
 };
 
 struct SortKey {
@@ -53,6 +87,27 @@ struct LogicalPlan {
   int64_t limit = -1;  // -1 = none
   int64_t offset = 0;
 
+  // kWindow, kLateFilter, and kAggregate over windows
+  WindowSpec window;
+  bool windowed = false;  // kAggregate: groups by a window (window_start/window_end keys)
+  // kAggregate: the first group_count input columns are the group keys
+  int group_count = 0;
+  std::vector<AggregateCall> aggregates;
+  int window_start_key = -1;  // index among the group keys, or -1
+  int window_end_key = -1;
+  AggregateEmit emit = AggregateEmit::kOnUpdate;
+  int64_t allowed_lateness_us = 0;
+  // kLateFilter: the late-data sink (empty: count and drop)
+  std::string late_sink;
+  // kScan: produce every relation column even if unused (late rows go to a sink whole)
+  bool keep_all_columns = false;
+  // kScan: the relation's watermark column (relation index), or -1; whether it is append-only
+  int relation_watermark_column = -1;
+  bool relation_append_only = true;
+
+  /// Output column carrying the relation's watermark (event time), or -1.
+  int watermark_column = -1;
+
   /// True when the plan only appends rows (no retractions). All plans are, until aggregates.
   bool append_only = true;
   /// True when the plan contains a Sort or Limit (valid only for snapshot SELECTs).
@@ -65,6 +120,17 @@ struct LogicalPlan {
 PlanPtr MakeScan(std::string relation, ObjectKind kind, SchemaPtr relation_schema);
 PlanPtr MakeFilter(PlanPtr input, ExprPtr predicate);
 PlanPtr MakeProject(PlanPtr input, std::vector<ExprPtr> exprs, std::vector<std::string> names);
+PlanPtr MakeWindow(PlanPtr input, WindowSpec spec);
+
+/// Recomputes watermark_column and append_only bottom-up (after binding or rewriting).
+void ComputeStreamProperties(LogicalPlan* plan);
+
+/// Streaming settings of a continuous query, applied after binding: the emit mode of its
+/// aggregation, allowed lateness (µs) and the late-data sink. Validates them (EMIT ON WINDOW
+/// CLOSE needs a windowed aggregate whose time column carries a watermark) and inserts the late
+/// filter. Recomputes append_only. `snapshot`: a one-off SELECT (aggregates emit at the end).
+Status ConfigureStreaming(const PlanPtr& plan, bool snapshot, bool emit_on_window_close,
+                          int64_t allowed_lateness_us, const std::string& late_sink);
 
 /// Rewrites: constant folding, filter push-down (through projections, merged into one
 /// conjunction directly above the scan), projection pruning (the scan reads only the columns

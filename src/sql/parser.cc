@@ -354,7 +354,9 @@ class StatementParser {
     }
     if (with_pos == limit_) return Error("expected WITH (connector = ...) at the end of CREATE SINK");
     size_t body_end = with_pos;
-    if (AcceptKeyword("from")) {
+    if (pos_ == with_pos) {
+      // CREATE SINK name WITH (...): a sink without a query, fed by views' late_data option.
+    } else if (AcceptKeyword("from")) {
       st.from_offset = Offset();
       WEIR_ASSIGN_OR_RETURN(st.from_name, ExpectName());
       if (pos_ != body_end) return Error("expected WITH after the FROM name");

@@ -127,7 +127,7 @@ class HashTable {
   uint32_t payload_bytes() const { return payload_bytes_; }
   uint32_t fixed_key_bytes() const { return fixed_key_bytes_; }
   /// Bytes held: slots plus arena capacity.
-  size_t MemoryBytes() const { return capacity_ * slot_bytes_ + arena_.capacity(); }
+  size_t MemoryBytes() const { return slots_bytes_ + arena_.capacity(); }
   /// Arena bytes in use (live + dead records) and dead bytes awaiting compaction.
   size_t arena_bytes() const { return arena_.size(); }
   size_t arena_dead_bytes() const { return arena_dead_bytes_; }
@@ -150,11 +150,13 @@ class HashTable {
     }
   }
 
-  /// Hints the CPU to fetch the home slot of `hash` (used by the batch paths).
+  /// Hints the CPU to fetch the home slot of `hash` (used by the batch paths). A read prefetch
+  /// on purpose: GCC drops write prefetches (rw = 1) unless the target has PREFETCHW, and a line
+  /// no other core holds arrives exclusive anyway, so the later payload write costs nothing more.
   void Prefetch(uint64_t hash) const {
     const uint8_t* s = slots_ + (TagOf(hash) & mask_) * slot_bytes_;
-    __builtin_prefetch(s, 1, 3);
-    __builtin_prefetch(s + slot_bytes_ - 1, 1, 3);
+    __builtin_prefetch(s, 0, 3);
+    __builtin_prefetch(s + slot_bytes_ - 1, 0, 3);
   }
 
   /// Average probe length (slots inspected) of a successful lookup of every present key; a
@@ -211,6 +213,7 @@ class HashTable {
   uint32_t payload_offset_;
   uint32_t slot_bytes_;
   uint8_t* slots_ = nullptr;
+  size_t slots_bytes_ = 0;  // allocated for slots_ (capacity × slot bytes, rounded up)
   size_t capacity_ = 0;
   size_t mask_ = 0;
   size_t size_ = 0;

@@ -54,19 +54,25 @@ Result<DataType> AggregateResultType(std::string_view name, DataType arg) {
     case AggregateKind::kSum:
       switch (arg.id) {
         case TypeId::kInt32:
-        case TypeId::kInt64: return DataType::Int64();
-        case TypeId::kDecimal: return DataType::Decimal(kDecimalPrecisionMax, arg.scale);
-        case TypeId::kDouble: return DataType::Double();
-        default: return NoSuchFunction(name, arg);
+        case TypeId::kInt64:
+          return DataType::Int64();
+        case TypeId::kDecimal:
+          return DataType::Decimal(kDecimalPrecisionMax, arg.scale);
+        case TypeId::kDouble:
+          return DataType::Double();
+        default:
+          return NoSuchFunction(name, arg);
       }
     case AggregateKind::kAvg:
       switch (arg.id) {
         case TypeId::kInt32:
         case TypeId::kInt64:
-        case TypeId::kDouble: return DataType::Double();
+        case TypeId::kDouble:
+          return DataType::Double();
         case TypeId::kDecimal:
           return DataType::Decimal(kDecimalPrecisionMax, arg.scale > 6 ? arg.scale : uint8_t{6});
-        default: return NoSuchFunction(name, arg);
+        default:
+          return NoSuchFunction(name, arg);
       }
     case AggregateKind::kMin:
     case AggregateKind::kMax:
@@ -76,17 +82,29 @@ Result<DataType> AggregateResultType(std::string_view name, DataType arg) {
   return Internal("unhandled aggregate {}", name);
 }
 
-Result<std::unique_ptr<AggregateFunction>> MakeAggregateFunction(std::string_view name, DataType arg,
-                                                                 bool retractable) {
+Result<std::unique_ptr<AggregateFunction>> MakeAggregateFunction(std::string_view name,
+                                                                 DataType arg, bool retractable) {
   WEIR_ASSIGN_OR_RETURN(AggregateKind kind, KindOf(name));
   std::unique_ptr<AggregateFunction> fn;
   switch (kind) {
-    case AggregateKind::kCountStar: fn = agg::MakeCountStar(); break;
-    case AggregateKind::kCount: fn = agg::MakeCount(arg); break;
-    case AggregateKind::kSum: fn = agg::MakeSum(arg, retractable); break;
-    case AggregateKind::kAvg: fn = agg::MakeAvg(arg, retractable); break;
-    case AggregateKind::kMin: fn = agg::MakeMinMax(false, arg, retractable); break;
-    case AggregateKind::kMax: fn = agg::MakeMinMax(true, arg, retractable); break;
+    case AggregateKind::kCountStar:
+      fn = agg::MakeCountStar();
+      break;
+    case AggregateKind::kCount:
+      fn = agg::MakeCount(arg);
+      break;
+    case AggregateKind::kSum:
+      fn = agg::MakeSum(arg, retractable);
+      break;
+    case AggregateKind::kAvg:
+      fn = agg::MakeAvg(arg, retractable);
+      break;
+    case AggregateKind::kMin:
+      fn = agg::MakeMinMax(false, arg, retractable);
+      break;
+    case AggregateKind::kMax:
+      fn = agg::MakeMinMax(true, arg, retractable);
+      break;
   }
   if (fn == nullptr) return NoSuchFunction(name, arg);
   WEIR_DCHECK(fn->result_type() == AggregateResultType(name, arg).value());

@@ -26,6 +26,14 @@
 // VARCHAR min/max keep their string out of line too (Destroy() frees it).
 // DISTINCT is implemented by the operator (it passes only first occurrences / last removals).
 //
+// Errors (details and the state layouts: README.md beside this file): an append-only sum fails
+// Update at the first row that takes its running sum out of range; a retractable sum (128 bits
+// inside) fails only if a group it touched is out of range once the whole batch is applied.
+// min/max created append-only return kInternal when given a retraction; retractable ones return
+// kDataError when asked to retract a value their group does not hold. After an error the states
+// the call touched are unspecified but still safe to Destroy(). Merge() leaves `src` unchanged
+// (it still needs Destroy()).
+//
 // Thread-safety: descriptors are immutable and shareable; states belong to one thread.
 #pragma once
 

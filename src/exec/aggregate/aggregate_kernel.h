@@ -33,17 +33,35 @@ namespace weir::agg {
 /// The "value" of a row for aggregates that only count rows.
 struct NoValue {};
 
-/// An __int128 stored at 8-byte alignment (group states are only 8-byte aligned).
+/// A signed 128-bit accumulator at 8-byte alignment (group states are only 8-byte aligned).
+/// The hot path adds with explicit 64-bit carries: GCC routes __int128 temporaries through the
+/// stack inside the row loops, and the mismatched store/load sizes stall store forwarding.
 struct Int128Slot {
   uint64_t lo;
-  int64_t hi;
+  uint64_t hi;  // two's complement high half
+
+  /// Adds `v` when sign > 0, subtracts it when sign < 0 (sign is +1 or -1); branch-free.
+  void Add(int64_t v, int64_t sign) {
+    const uint64_t m = static_cast<uint64_t>(sign >> 63);  // 0, or all ones to negate
+    // -x == ~x + 1: complement the sign-extended value and carry one in.
+    const uint64_t add_lo = static_cast<uint64_t>(v) ^ m;
+    const uint64_t add_hi = static_cast<uint64_t>(v >> 63) ^ m;
+    uint64_t t;
+    const uint64_t c1 = __builtin_add_overflow(lo, add_lo, &t);
+    const uint64_t c2 = __builtin_add_overflow(t, m & 1, &lo);
+    hi += add_hi + c1 + c2;
+  }
+  /// Whether the value is an int64.
+  bool FitsInt64() const { return hi == static_cast<uint64_t>(static_cast<int64_t>(lo) >> 63); }
+  /// The value when FitsInt64().
+  int64_t low() const { return static_cast<int64_t>(lo); }
+
   __int128 get() const {
-    return static_cast<__int128>(
-        (static_cast<unsigned __int128>(static_cast<uint64_t>(hi)) << 64) | lo);
+    return static_cast<__int128>((static_cast<unsigned __int128>(hi) << 64) | lo);
   }
   void set(__int128 v) {
     lo = static_cast<uint64_t>(v);
-    hi = static_cast<int64_t>(v >> 64);
+    hi = static_cast<uint64_t>(static_cast<unsigned __int128>(v) >> 64);
   }
 };
 
@@ -184,17 +202,25 @@ class AggregateKernel : public AggregateFunction {
       Loop<decltype(signed_rows)::value, decltype(masked)::value, decltype(nullable)::value>(
           self, read, validity, states, offset, signs, mask, n, acc);
     };
-    const int shape = (signs != nullptr ? 4 : 0) | (mask != nullptr ? 2 : 0) |
-                      (validity != nullptr ? 1 : 0);
+    const int shape =
+        (signs != nullptr ? 4 : 0) | (mask != nullptr ? 2 : 0) | (validity != nullptr ? 1 : 0);
     switch (shape) {
-      case 0: return run(F{}, F{}, F{});
-      case 1: return run(F{}, F{}, T{});
-      case 2: return run(F{}, T{}, F{});
-      case 3: return run(F{}, T{}, T{});
-      case 4: return run(T{}, F{}, F{});
-      case 5: return run(T{}, F{}, T{});
-      case 6: return run(T{}, T{}, F{});
-      default: return run(T{}, T{}, T{});
+      case 0:
+        return run(F{}, F{}, F{});
+      case 1:
+        return run(F{}, F{}, T{});
+      case 2:
+        return run(F{}, T{}, F{});
+      case 3:
+        return run(F{}, T{}, T{});
+      case 4:
+        return run(T{}, F{}, F{});
+      case 5:
+        return run(T{}, F{}, T{});
+      case 6:
+        return run(T{}, T{}, F{});
+      default:
+        return run(T{}, T{}, T{});
     }
   }
 };

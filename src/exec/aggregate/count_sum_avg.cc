@@ -137,19 +137,16 @@ class SumExactRetract final : public AggregateKernel<SumExactRetract<In, kDecima
   explicit SumExactRetract(DataType result) : Base(result) {}
 
   void Step(State& s, In v, int64_t sign, Acc& acc) const {
-    const __int128 x = v;
-    const __int128 t = sign > 0 ? s.sum.get() + x : s.sum.get() - x;
-    s.sum.set(t);
-    acc.left_range |= !InRange(t);
+    s.sum.Add(v, sign);
+    acc.left_range |= !InRange(s.sum);
     s.count += sign;
   }
   Status Finish(const Acc& acc, uint8_t* const* states, uint32_t offset, const uint8_t* mask,
                 int64_t n) const {
     if (!acc.left_range) return Status::OK();
     bool bad = false;
-    ForEachSelected(mask, n, [&](int64_t i) {
-      bad |= !InRange(StateAt<State>(states[i] + offset).sum.get());
-    });
+    ForEachSelected(mask, n,
+                    [&](int64_t i) { bad |= !InRange(StateAt<State>(states[i] + offset).sum); });
     return bad ? OverflowError() : Status::OK();
   }
 
@@ -158,27 +155,25 @@ class SumExactRetract final : public AggregateKernel<SumExactRetract<In, kDecima
     const State& s = StateAt<State>(src);
     d.sum.set(d.sum.get() + s.sum.get());
     d.count += s.count;
-    return InRange(d.sum.get()) ? Status::OK() : OverflowError();
+    return InRange(d.sum) ? Status::OK() : OverflowError();
   }
   void Finalize(const uint8_t* state, Column* out) const override {
     const State& s = StateAt<State>(state);
-    const __int128 v = s.sum.get();
     // Out of range is unreachable unless the caller ignored an Update/Merge error.
-    if (s.count <= 0 || !InRange(v)) {
+    if (s.count <= 0 || !InRange(s.sum)) {
       out->AppendNull();
     } else {
-      out->Append<int64_t>(static_cast<int64_t>(v));
+      out->Append<int64_t>(s.sum.low());
     }
   }
   std::string_view name() const override { return "sum"; }
 
  private:
-  static bool InRange(__int128 v) {
+  static bool InRange(const Int128Slot& v) {
     if constexpr (kDecimal) {
-      return (v <= kDecimal18Bound) & (v >= -kDecimal18Bound);
+      return v.FitsInt64() & (v.low() <= kDecimal18Bound) & (v.low() >= -kDecimal18Bound);
     } else {
-      return (v <= std::numeric_limits<int64_t>::max()) &
-             (v >= std::numeric_limits<int64_t>::min());
+      return v.FitsInt64();
     }
   }
   Status OverflowError() const {
@@ -208,8 +203,7 @@ class AvgInt final : public AggregateKernel<AvgInt<In>> {
   AvgInt() : AggregateKernel<AvgInt<In>>(DataType::Double()) {}
 
   void Step(State& s, In v, int64_t sign, Acc&) const {
-    const __int128 x = v;
-    s.sum.set(sign > 0 ? s.sum.get() + x : s.sum.get() - x);
+    s.sum.Add(v, sign);
     s.count += sign;
   }
   Status Finish(const Acc&, uint8_t* const*, uint32_t, const uint8_t*, int64_t) const {
@@ -269,8 +263,7 @@ class AvgDecimal final : public AggregateKernel<AvgDecimal> {
         safe_(kDecimal18Bound / multiplier_) {}
 
   void Step(State& s, int64_t v, int64_t sign, Acc& acc) const {
-    const __int128 x = v;
-    s.sum.set(sign > 0 ? s.sum.get() + x : s.sum.get() - x);
+    s.sum.Add(v, sign);
     s.count += sign;
     acc.suspect |= (v > safe_) | (v < -safe_);
   }
@@ -278,9 +271,7 @@ class AvgDecimal final : public AggregateKernel<AvgDecimal> {
                 int64_t n) const {
     if (!acc.suspect) return Status::OK();
     bool bad = false;
-    ForEachSelected(mask, n, [&](int64_t i) {
-      bad |= !Fits(StateAt<State>(states[i] + offset));
-    });
+    ForEachSelected(mask, n, [&](int64_t i) { bad |= !Fits(StateAt<State>(states[i] + offset)); });
     return bad ? OverflowError() : Status::OK();
   }
 

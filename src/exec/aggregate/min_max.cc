@@ -312,17 +312,23 @@ std::unique_ptr<AggregateFunction> MakeFor(DataType arg, bool retractable) {
     return std::make_unique<MinMaxAppend<T, kMax>>(arg);
   };
   switch (arg.id) {
-    case TypeId::kBoolean: return fixed(uint8_t{});
-    case TypeId::kInt32: return fixed(int32_t{});
+    case TypeId::kBoolean:
+      return fixed(uint8_t{});
+    case TypeId::kInt32:
+      return fixed(int32_t{});
     case TypeId::kInt64:
     case TypeId::kDecimal:
-    case TypeId::kTimestamp: return fixed(int64_t{});
-    case TypeId::kDouble: return fixed(double{});
-    case TypeId::kInterval: return fixed(Interval{});
+    case TypeId::kTimestamp:
+      return fixed(int64_t{});
+    case TypeId::kDouble:
+      return fixed(double{});
+    case TypeId::kInterval:
+      return fixed(Interval{});
     case TypeId::kVarchar:
       if (retractable) return std::make_unique<MinMaxRetract<std::string_view, kMax>>(arg);
       return std::make_unique<MinMaxStringAppend<kMax>>();
-    default: return nullptr;
+    default:
+      return nullptr;
   }
 }
 

@@ -1,0 +1,387 @@
+#include "exec/hash_aggregate.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "state/hash.h"
+
+namespace weir {
+
+namespace {
+
+constexpr uint32_t kRowCountOffset = 0;
+constexpr uint32_t kFlagsOffset = 8;
+constexpr uint64_t kTouched = 1;
+constexpr uint64_t kEmitted = 2;
+
+inline int64_t& RowCount(uint8_t* p) { return *reinterpret_cast<int64_t*>(p + kRowCountOffset); }
+inline int64_t RowCount(const uint8_t* p) { return *reinterpret_cast<const int64_t*>(p + kRowCountOffset); }
+inline uint64_t& Flags(uint8_t* p) { return *reinterpret_cast<uint64_t*>(p + kFlagsOffset); }
+
+inline int64_t FloorTo(int64_t ts, int64_t step) { return ts - (((ts % step) + step) % step); }
+
+}  // namespace
+
+Result<std::unique_ptr<HashAggregateOperator>> HashAggregateOperator::Make(const LogicalPlan& node,
+                                                                           bool retractable_input) {
+  std::unique_ptr<HashAggregateOperator> op(new HashAggregateOperator());
+  const Schema& in = *node.inputs[0]->schema;
+  op->group_count_ = node.group_count;
+  op->windowed_ = node.windowed;
+  op->spec_ = node.window;
+  op->ws_key_ = node.window_start_key;
+  op->we_key_ = node.window_end_key;
+  op->emit_ = node.emit;
+  op->lateness_us_ = node.allowed_lateness_us;
+  op->retractable_ = retractable_input;
+  op->out_schema_ = node.schema;
+  if (op->windowed_ && op->spec_.kind == WindowKind::kSession)
+    return NotSupported("SESSION window aggregation is not implemented yet");
+  std::vector<DataType> key_types;
+  for (int k = 0; k < node.group_count; ++k) {
+    if (op->windowed_ && (k == op->ws_key_ || k == op->we_key_)) continue;
+    op->key_cols_.push_back(k);
+    op->key_outputs_.push_back(k);
+    key_types.push_back(in.field(static_cast<size_t>(k)).type);
+  }
+  if (key_types.empty()) {
+    // A global aggregate: every row has the same (constant) key.
+    op->constant_key_ = std::make_shared<Column>(DataType::Boolean());
+    op->constant_key_->Append<uint8_t>(1);
+    op->constant_key_->MakeConstant(1);
+    key_types.push_back(DataType::Boolean());
+  }
+  op->keys_ = std::make_unique<KeyEncoder>(key_types);
+  op->fixed_key_bytes_ = op->keys_->fixed() ? op->keys_->fixed_key_bytes() : 0;
+  uint32_t offset = 16;
+  int distinct_count = 0;
+  for (const AggregateCall& call : node.aggregates) {
+    AggSlot slot;
+    DataType arg = call.arg >= 0 ? in.field(static_cast<size_t>(call.arg)).type : DataType::Null();
+    WEIR_ASSIGN_OR_RETURN(slot.fn, MakeAggregateFunction(call.name, arg, retractable_input));
+    slot.arg = call.arg;
+    slot.filter = call.filter;
+    slot.distinct = call.distinct && call.arg >= 0;
+    if (slot.distinct) {
+      slot.distinct_index = distinct_count++;
+      std::vector<DataType> dtypes = key_types;
+      dtypes.push_back(arg);
+      op->distinct_keys_.push_back(std::make_unique<KeyEncoder>(dtypes));
+    }
+    slot.offset = offset;
+    offset += (slot.fn->state_bytes() + 7) / 8 * 8;
+    op->aggs_.push_back(std::move(slot));
+  }
+  op->payload_bytes_ = offset;
+  op->description_ = node.ToString(0);
+  op->description_ = op->description_.substr(0, op->description_.find('\n'));
+  op->description_ = "Hash" + op->description_ +
+                     (node.emit == AggregateEmit::kOnWindowClose ? " emit=window_close"
+                      : node.emit == AggregateEmit::kOnUpdate    ? " emit=update"
+                                                                 : " emit=final");
+  op->out_.set_schema(node.schema);
+  return op;
+}
+
+HashAggregateOperator::~HashAggregateOperator() {
+  for (auto& [start, w] : windows_) {
+    w->groups->ForEach([&](const uint8_t*, uint32_t, uint8_t* payload) { DestroyStates(payload); });
+  }
+}
+
+void HashAggregateOperator::DestroyStates(uint8_t* payload) {
+  for (const AggSlot& a : aggs_) a.fn->Destroy(payload + a.offset);
+}
+
+HashAggregateOperator::Window* HashAggregateOperator::GetWindow(int64_t start) {
+  Window*& cached = cache_[static_cast<size_t>(static_cast<uint64_t>(start) * 0x9E3779B97F4A7C15ULL >> 58)];
+  if (cached && cached->start == start) return cached;
+  auto it = windows_.find(start);
+  if (it == windows_.end()) {
+    std::unique_ptr<Window> w;
+    if (!pool_.empty()) {
+      w = std::move(pool_.back());
+      pool_.pop_back();
+    } else {
+      w = std::make_unique<Window>();
+      w->groups = std::make_unique<HashTable>(payload_bytes_, fixed_key_bytes_);
+      for (const auto& dk : distinct_keys_)
+        w->distinct.push_back(std::make_unique<HashTable>(8, dk->fixed() ? dk->fixed_key_bytes() : 0));
+    }
+    w->start = start;
+    w->end = windowed_ ? WindowEnd(start) : 0;
+    w->pending = 0;
+    it = windows_.emplace(start, std::move(w)).first;
+  }
+  cached = it->second.get();
+  return cached;
+}
+
+Status HashAggregateOperator::Push(const RecordBatch& batch) {
+  const int64_t n = batch.num_rows();
+  if (n == 0) return Status::OK();
+  const Op* ops = batch.ops();
+  const size_t sn = static_cast<size_t>(n);
+
+  // 1. Keys and hashes, column-wise.
+  key_ptrs_.clear();
+  if (constant_key_) {
+    constant_key_->SetConstantLength(n);
+    key_ptrs_.push_back(constant_key_.get());
+  } else {
+    for (int c : key_cols_) key_ptrs_.push_back(batch.column(static_cast<size_t>(c)).get());
+  }
+  keys_->Encode(key_ptrs_, n);
+  hashes_.resize(sn);
+  for (size_t k = 0; k < key_ptrs_.size(); ++k) HashColumn(*key_ptrs_[k], n, k > 0, hashes_.data());
+
+  // 2. The window of each row; rows of closed windows are dropped. Count rows per window so
+  //    every table can be reserved up front (then all payload pointers stay valid together).
+  row_window_.resize(sn);
+  mask_.assign(sn, 1);
+  bool any_masked = false;
+  const int64_t wm = watermark_us();
+  if (windowed_) {
+    const Column* start_col = ws_key_ >= 0 ? batch.column(static_cast<size_t>(ws_key_)).get() : nullptr;
+    const Column* end_col = we_key_ >= 0 ? batch.column(static_cast<size_t>(we_key_)).get() : nullptr;
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t start = start_col ? start_col->Get<int64_t>(i) : end_col->Get<int64_t>(i) - spec_.size_us;
+      if (wm != kNoWatermark && WindowEnd(start) + lateness_us_ <= wm) {
+        row_window_[static_cast<size_t>(i)] = nullptr;
+        mask_[static_cast<size_t>(i)] = 0;
+        any_masked = true;
+        ++rows_late_;
+        continue;
+      }
+      Window* w = GetWindow(start);
+      ++w->pending;
+      row_window_[static_cast<size_t>(i)] = w;
+    }
+  } else {
+    Window* w = GetWindow(0);
+    w->pending = n;
+    std::fill(row_window_.begin(), row_window_.end(), w);
+  }
+  for (auto& [start, w] : windows_) {
+    if (w->pending == 0) continue;
+    w->groups->Reserve(w->groups->size() + static_cast<size_t>(w->pending));
+    w->pending = 0;
+  }
+  payloads_.resize(sn);
+  inserted_.resize(sn);
+  if (!windowed_) {
+    row_window_[0]->groups->FindOrInsertBatch(*keys_, hashes_.data(), n, payloads_.data(), inserted_.data());
+  } else {
+    for (int64_t i = 0; i < n; ++i) {
+      const size_t si = static_cast<size_t>(i);
+      Window* w = row_window_[si];
+      bool inserted = false;
+      payloads_[si] = w ? w->groups->FindOrInsert(keys_->key(i), keys_->key_len(i), hashes_[si], &inserted) : nullptr;
+      inserted_[si] = inserted;
+    }
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    if (!inserted_[static_cast<size_t>(i)]) continue;
+    uint8_t* p = payloads_[static_cast<size_t>(i)];
+    for (const AggSlot& a : aggs_) a.fn->Init(p + a.offset);
+  }
+
+  // 3. EMIT ON UPDATE: each group's previous row, before this batch changes it.
+  const bool changelog = emit_ == AggregateEmit::kOnUpdate;
+  if (changelog) {
+    touched_.clear();
+    for (int64_t i = 0; i < n; ++i) {
+      uint8_t* p = payloads_[static_cast<size_t>(i)];
+      if (!p || (Flags(p) & kTouched)) continue;
+      Flags(p) |= kTouched;
+      touched_.push_back({i, row_window_[static_cast<size_t>(i)]});
+      if (Flags(p) & kEmitted)
+        WEIR_RETURN_IF_ERROR(AppendRow(row_window_[static_cast<size_t>(i)], keys_->key(i), keys_->key_len(i), p, Op::kDelete));
+    }
+  }
+
+  // 4. Row counts (insertions minus retractions).
+  for (int64_t i = 0; i < n; ++i) {
+    uint8_t* p = payloads_[static_cast<size_t>(i)];
+    if (p) RowCount(p) += (ops && ops[i] == Op::kDelete) ? -1 : 1;
+  }
+
+  // 5. Aggregates, column-wise.
+  for (AggSlot& a : aggs_) {
+    const Column* arg = a.arg >= 0 ? batch.column(static_cast<size_t>(a.arg)).get() : nullptr;
+    const uint8_t* mask = any_masked ? mask_.data() : nullptr;
+    if (a.filter >= 0 || a.distinct) {
+      dmask_.resize(sn);
+      const Column* f = a.filter >= 0 ? batch.column(static_cast<size_t>(a.filter)).get() : nullptr;
+      for (int64_t i = 0; i < n; ++i) {
+        const size_t si = static_cast<size_t>(i);
+        dmask_[si] = mask_[si] && (!f || (f->IsValid(i) && f->Get<uint8_t>(i) != 0));
+      }
+      mask = dmask_.data();
+    }
+    if (a.distinct) WEIR_RETURN_IF_ERROR(DistinctMask(a, batch, n, ops));
+    WEIR_RETURN_IF_ERROR(a.fn->Update(payloads_.data(), a.offset, arg, ops, mask, n));
+  }
+
+  if (!changelog) return Status::OK();
+  // 6. EMIT ON UPDATE: each touched group's new row; groups emptied by retractions go away.
+  bool any_empty = false;
+  for (const Touched& t : touched_) {
+    uint8_t* p = payloads_[static_cast<size_t>(t.row)];
+    Flags(p) &= ~kTouched;
+    if (RowCount(p) > 0) {
+      WEIR_RETURN_IF_ERROR(AppendRow(t.window, keys_->key(t.row), keys_->key_len(t.row), p, Op::kInsert));
+      Flags(p) |= kEmitted;
+    } else {
+      any_empty = true;
+    }
+  }
+  WEIR_RETURN_IF_ERROR(FlushOutput());
+  if (any_empty) {
+    // Erasing moves entries (backward shift), so look each group up again.
+    for (const Touched& t : touched_) {
+      const size_t si = static_cast<size_t>(t.row);
+      uint8_t* p = t.window->groups->Find(keys_->key(t.row), keys_->key_len(t.row), hashes_[si]);
+      if (!p || RowCount(p) > 0) continue;
+      DestroyStates(p);
+      t.window->groups->Erase(keys_->key(t.row), keys_->key_len(t.row), hashes_[si]);
+    }
+  }
+  return Status::OK();
+}
+
+Status HashAggregateOperator::DistinctMask(const AggSlot& a, const RecordBatch& batch, int64_t n, const Op* ops) {
+  // Keeps in dmask_ only a value's first occurrence in its group (or its last removal).
+  const Column* arg = batch.column(static_cast<size_t>(a.arg)).get();
+  KeyEncoder& dk = *distinct_keys_[static_cast<size_t>(a.distinct_index)];
+  distinct_cols_ = key_ptrs_;
+  distinct_cols_.push_back(arg);
+  dk.Encode(distinct_cols_, n);
+  distinct_hashes_.assign(hashes_.begin(), hashes_.begin() + n);
+  HashColumn(*arg, n, true, distinct_hashes_.data());
+  for (int64_t i = 0; i < n; ++i) {
+    const size_t si = static_cast<size_t>(i);
+    if (!dmask_[si] || !arg->IsValid(i)) {
+      dmask_[si] = 0;
+      continue;
+    }
+    HashTable& t = *row_window_[si]->distinct[static_cast<size_t>(a.distinct_index)];
+    if (!(ops && ops[i] == Op::kDelete)) {
+      uint8_t* cnt = t.FindOrInsert(dk.key(i), dk.key_len(i), distinct_hashes_[si], nullptr);
+      dmask_[si] = ++*reinterpret_cast<int64_t*>(cnt) == 1;
+    } else {
+      uint8_t* cnt = t.Find(dk.key(i), dk.key_len(i), distinct_hashes_[si]);
+      if (!cnt) {
+        dmask_[si] = 0;
+        continue;
+      }
+      dmask_[si] = --*reinterpret_cast<int64_t*>(cnt) == 0;
+      if (dmask_[si]) t.Erase(dk.key(i), dk.key_len(i), distinct_hashes_[si]);
+    }
+  }
+  return Status::OK();
+}
+
+Status HashAggregateOperator::AppendRow(const Window* w, const uint8_t* key, uint32_t key_len,
+                                        const uint8_t* payload, Op op) {
+  if (out_rows_ == 0) {
+    auto& cols = out_.columns();
+    cols.resize(out_schema_->num_fields());
+    out_cols_.resize(cols.size());
+    for (size_t c = 0; c < cols.size(); ++c) out_cols_[c] = ReuseColumn(&cols[c], out_schema_->field(c).type);
+    key_out_cols_.clear();
+    for (int k : key_outputs_) key_out_cols_.push_back(out_cols_[static_cast<size_t>(k)]);
+    out_ops_.clear();
+  }
+  if (!constant_key_) keys_->Decode(key, key_len, key_out_cols_);
+  if (windowed_) {
+    if (ws_key_ >= 0) out_cols_[static_cast<size_t>(ws_key_)]->Append<int64_t>(w->start);
+    if (we_key_ >= 0) out_cols_[static_cast<size_t>(we_key_)]->Append<int64_t>(w->end);
+  }
+  for (size_t j = 0; j < aggs_.size(); ++j)
+    aggs_[j].fn->Finalize(payload + aggs_[j].offset, out_cols_[static_cast<size_t>(group_count_) + j]);
+  out_ops_.push_back(op);
+  if (++out_rows_ >= kBatchRowsDefault) return FlushOutput();
+  return Status::OK();
+}
+
+Status HashAggregateOperator::FlushOutput() {
+  if (out_rows_ == 0) return Status::OK();
+  out_.set_num_rows(out_rows_);
+  if (emit_ == AggregateEmit::kOnUpdate) {
+    Op* ops = out_.EnableOps();
+    std::copy(out_ops_.begin(), out_ops_.end(), ops);
+  } else {
+    out_.DisableOps();
+  }
+  out_rows_ = 0;
+  return output_->Push(out_);
+}
+
+Status HashAggregateOperator::CloseWindow(std::map<int64_t, std::unique_ptr<Window>>::iterator it, bool emit) {
+  Window* w = it->second.get();
+  Status st;
+  w->groups->ForEach([&](const uint8_t* key, uint32_t len, uint8_t* payload) {
+    if (emit && st.ok() && RowCount(payload) > 0) st = AppendRow(w, key, len, payload, Op::kInsert);
+    DestroyStates(payload);
+  });
+  w->groups->Clear();
+  for (auto& d : w->distinct) d->Clear();
+  for (auto& c : cache_)
+    if (c == w) c = nullptr;
+  pool_.push_back(std::move(it->second));
+  windows_.erase(it);
+  return st;
+}
+
+Status HashAggregateOperator::OnWatermark(int64_t watermark_us) {
+  if (windowed_) {
+    while (!windows_.empty()) {
+      auto it = windows_.begin();
+      // Windows are ordered by start and share one size, so ends are ordered too.
+      if (it->second->end + lateness_us_ > watermark_us && watermark_us != kFinalWatermark) break;
+      if (emit_ == AggregateEmit::kOnFinish) break;
+      WEIR_RETURN_IF_ERROR(CloseWindow(it, emit_ == AggregateEmit::kOnWindowClose));
+    }
+    WEIR_RETURN_IF_ERROR(FlushOutput());
+  }
+  return output_->PushWatermark(watermark_us);
+}
+
+Status HashAggregateOperator::Finish() {
+  if (emit_ == AggregateEmit::kOnFinish || emit_ == AggregateEmit::kOnWindowClose) {
+    bool any = false;
+    while (!windows_.empty()) {
+      any |= windows_.begin()->second->groups->size() > 0;
+      WEIR_RETURN_IF_ERROR(CloseWindow(windows_.begin(), true));
+    }
+    if (!any && constant_key_ && !windowed_ && emit_ == AggregateEmit::kOnFinish) {
+      // A global aggregate over no rows still has one result row (count(*) = 0).
+      std::vector<uint8_t> payload(payload_bytes_, 0);
+      for (const AggSlot& a : aggs_) a.fn->Init(payload.data() + a.offset);
+      WEIR_RETURN_IF_ERROR(AppendRow(nullptr, nullptr, 0, payload.data(), Op::kInsert));
+      for (const AggSlot& a : aggs_) a.fn->Destroy(payload.data() + a.offset);
+    }
+    WEIR_RETURN_IF_ERROR(FlushOutput());
+  }
+  return output_->Finish();
+}
+
+size_t HashAggregateOperator::state_bytes() const {
+  size_t bytes = 0;
+  for (const auto& [start, w] : windows_) {
+    bytes += w->groups->MemoryBytes();
+    for (const auto& d : w->distinct) bytes += d->MemoryBytes();
+  }
+  return bytes;
+}
+
+int64_t HashAggregateOperator::groups() const {
+  int64_t g = 0;
+  for (const auto& [start, w] : windows_) g += static_cast<int64_t>(w->groups->size());
+  return g;
+}
+
+std::string HashAggregateOperator::Describe() const { return description_; }
+
+}  // namespace weir

@@ -1,0 +1,132 @@
+// HashAggregateOperator: streaming GROUP BY, optionally per event-time window.
+//
+// Input columns: the group keys first (group_count of them), then each aggregate's argument
+// and FILTER column (see LogicalPlan::aggregates). Output: the group keys, then one column per
+// aggregate.
+//
+// State: groups live in src/state HashTables keyed by the encoded non-window group keys; a
+// windowed aggregation keeps one table per window (ordered by window start), so closing a
+// window frees its state at once and its table is recycled for a later window. Each group's
+// payload is [row count i64][flags u64][aggregate states...]. COUNT/SUM/AVG(DISTINCT x) keep
+// per-window tables of (group key, x) -> multiplicity and pass only first occurrences (and last
+// removals) to the aggregate.
+//
+// Emission (LogicalPlan::emit):
+//   kOnUpdate       after each input batch, every group the batch touched emits `-` its previous
+//                   row (if it had one) and `+` its new row; a group emptied by retractions
+//                   emits only `-` and is removed. Windows are freed (silently) once the
+//                   watermark passes window_end + allowed lateness.
+//   kOnWindowClose  append-only: when the watermark passes window_end + allowed lateness, the
+//                   window emits one row per group and is freed.
+//   kOnFinish       snapshot queries: every group once, at Finish().
+// Rows for windows that already closed (HOP rows partly late) are dropped and counted.
+//
+// Hot path: per batch, keys are encoded and hashed column-wise, every table the batch touches is
+// reserved first so all payload pointers stay valid together, then each aggregate updates
+// column-wise. No allocation per row once tables have grown. Single-threaded.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "exec/aggregate/aggregate_function.h"
+#include "exec/operator.h"
+#include "sql/logical_plan.h"
+#include "state/hash_table.h"
+#include "state/key_encoder.h"
+
+namespace weir {
+
+class HashAggregateOperator final : public Operator {
+ public:
+  /// `node` is the kAggregate plan node; `retractable_input`: input batches may carry deletes.
+  static Result<std::unique_ptr<HashAggregateOperator>> Make(const LogicalPlan& node,
+                                                             bool retractable_input);
+  ~HashAggregateOperator() override;
+
+  Status Push(const RecordBatch& batch) override;
+  Status OnWatermark(int64_t watermark_us) override;
+  Status Finish() override;
+  std::string Describe() const override;
+
+  /// Bytes held by group and distinct tables.
+  size_t state_bytes() const;
+  int64_t groups() const;
+  /// (row, window) pairs dropped because their window had closed.
+  int64_t rows_late() const { return rows_late_; }
+
+ private:
+  struct AggSlot {
+    std::unique_ptr<AggregateFunction> fn;
+    int arg = -1;
+    int filter = -1;
+    bool distinct = false;
+    int distinct_index = -1;
+    uint32_t offset = 0;
+  };
+  struct Window {
+    int64_t start = 0;
+    int64_t end = 0;
+    std::unique_ptr<HashTable> groups;
+    std::vector<std::unique_ptr<HashTable>> distinct;
+    int64_t pending = 0;  // rows of the current batch (for Reserve)
+  };
+  struct Touched {
+    int64_t row;  // a row of the current batch with this group's key
+    Window* window;
+  };
+
+  HashAggregateOperator() = default;
+  Window* GetWindow(int64_t start);
+  Status CloseWindow(std::map<int64_t, std::unique_ptr<Window>>::iterator it, bool emit);
+  Status AppendRow(const Window* w, const uint8_t* key, uint32_t key_len, const uint8_t* payload, Op op);
+  Status DistinctMask(const AggSlot& a, const RecordBatch& batch, int64_t n, const Op* ops);
+  Status FlushOutput();
+  void DestroyStates(uint8_t* payload);
+  int64_t WindowEnd(int64_t start) const { return start + spec_.size_us; }
+
+  // configuration
+  int group_count_ = 0;
+  std::vector<int> key_cols_;       // input columns hashed into the key
+  std::vector<int> key_outputs_;    // output column of each key column
+  bool windowed_ = false;
+  WindowSpec spec_;
+  int ws_key_ = -1, we_key_ = -1;   // group-key indices of window_start / window_end
+  AggregateEmit emit_ = AggregateEmit::kOnUpdate;
+  int64_t lateness_us_ = 0;
+  bool retractable_ = false;
+  std::vector<AggSlot> aggs_;
+  uint32_t payload_bytes_ = 16;
+  uint32_t fixed_key_bytes_ = 0;
+  SchemaPtr out_schema_;
+  std::string description_;
+
+  // state
+  std::map<int64_t, std::unique_ptr<Window>> windows_;
+  std::vector<std::unique_ptr<Window>> pool_;
+  std::unique_ptr<KeyEncoder> keys_;
+  std::vector<std::unique_ptr<KeyEncoder>> distinct_keys_;
+  ColumnPtr constant_key_;  // key column when there are no (non-window) group keys
+
+  // per-batch scratch
+  std::vector<const Column*> key_ptrs_;
+  std::vector<uint64_t> hashes_, distinct_hashes_;
+  std::vector<uint8_t*> payloads_;
+  std::vector<Window*> row_window_;
+  std::vector<uint8_t> mask_, dmask_, inserted_;
+  std::vector<const Column*> distinct_cols_;
+  std::vector<Touched> touched_;
+  Window* cache_[64] = {};
+
+  // output
+  RecordBatch out_;
+  std::vector<Column*> out_cols_;
+  std::vector<Column*> key_out_cols_;
+  std::vector<Op> out_ops_;
+  int64_t out_rows_ = 0;
+
+  int64_t rows_late_ = 0;
+};
+
+}  // namespace weir
