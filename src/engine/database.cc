@@ -145,11 +145,15 @@ struct Database::Impl {
     if (auto it = sources.find(key); it != sources.end()) {
       const SourceEntry& e = *it->second;
       int wm = e.watermark ? e.schema->FindField(e.watermark->column) : -1;
-      return RelationRef{e.name, ObjectKind::kSource, e.schema, wm, true};
+      return RelationRef{e.name, ObjectKind::kSource, e.schema, wm, e.watermark_expr, true};
     }
     if (auto it = views.find(key); it != views.end()) {
       const ViewEntry& v = *it->second;
-      return RelationRef{v.name, ObjectKind::kMaterializedView, v.schema, v.watermark_column, v.append_only};
+      ExprPtr wm;
+      if (v.watermark_column >= 0)
+        wm = MakeColumnRef(v.watermark_column, v.schema->field(static_cast<size_t>(v.watermark_column)).type,
+                           v.schema->field(static_cast<size_t>(v.watermark_column)).name);
+      return RelationRef{v.name, ObjectKind::kMaterializedView, v.schema, v.watermark_column, wm, v.append_only};
     }
     return std::nullopt;
   }
@@ -399,8 +403,8 @@ struct Database::Impl {
         if (it == sinks.end()) return missing();
         if (!it->second->pipeline) {
           for (const auto& [k, v] : views)
-            for (LateFilterOperator* lf : v->pipeline->late_filters)
-              if (it->second->late_input && lf->Describe().find("late_data=" + it->second->late_input->Describe()) != std::string::npos)
+            for (WindowOperator* w : v->pipeline->windows)
+              if (it->second->late_input && w->Describe().find("late_data=" + it->second->late_input->Describe()) != std::string::npos)
                 return At(st.name_offset, InvalidArgument("cannot drop sink {}: materialized view {} sends late data to it", st.name, v->name));
         }
         if (it->second->pipeline) Unsubscribe(*it->second->pipeline);
@@ -784,7 +788,7 @@ RunStats Database::stats() const {
       vs.state_groups += a->groups();
       vs.rows_late_dropped += a->rows_late();
     }
-    for (LateFilterOperator* lf : v->pipeline->late_filters) vs.rows_late_dropped += lf->rows_late();
+    for (WindowOperator* w : v->pipeline->windows) vs.rows_late_dropped += w->rows_late();
     for (const auto& op : v->pipeline->ops) vs.watermarks.push_back({op->Describe(), op->watermark_us()});
     out.views.push_back(std::move(vs));
   }

@@ -66,16 +66,27 @@ Result<std::unique_ptr<Pipeline>> BuildPipeline(PlanPtr plan, std::unique_ptr<Op
       case PlanKind::kProject: op = std::make_unique<ProjectOperator>(n->exprs, n->schema); break;
       case PlanKind::kSort: op = std::make_unique<SortOperator>(n->sort_keys, n->schema); break;
       case PlanKind::kLimit: op = std::make_unique<LimitOperator>(n->limit, n->offset); break;
-      case PlanKind::kWindow: op = std::make_unique<WindowOperator>(n->window, n->schema); break;
-      case PlanKind::kLateFilter: {
-        Operator* late = nullptr;
-        if (!n->late_sink.empty()) {
-          if (!late_sinks) return Internal("no late-data sink resolver");
-          WEIR_ASSIGN_OR_RETURN(late, late_sinks(n->late_sink, n->schema));
+      case PlanKind::kWindow: {
+        auto win = std::make_unique<WindowOperator>(n->window, n->schema);
+        if (n->late_check) {
+          Operator* late = nullptr;
+          const LogicalPlan* scan = n->inputs[0].get();
+          if (!n->late_sink.empty()) {
+            if (!late_sinks) return Internal("no late-data sink resolver");
+            WEIR_ASSIGN_OR_RETURN(late, late_sinks(n->late_sink, scan->schema));
+          }
+          // The source's watermark expression, over the scan's output columns.
+          ExprPtr wm;
+          if (scan->kind == PlanKind::kScan && scan->relation_watermark_expr) {
+            std::vector<int> mapping(scan->relation_schema->num_fields(), -1);
+            for (size_t i = 0; i < scan->projection.size(); ++i)
+              mapping[static_cast<size_t>(scan->projection[i])] = static_cast<int>(i);
+            wm = RemapColumns(scan->relation_watermark_expr, mapping);
+          }
+          win->EnableLateCheck(n->allowed_lateness_us, wm, late);
         }
-        auto lf = std::make_unique<LateFilterOperator>(n->window, n->allowed_lateness_us, late);
-        p->late_filters.push_back(lf.get());
-        op = std::move(lf);
+        p->windows.push_back(win.get());
+        op = std::move(win);
         break;
       }
       case PlanKind::kAggregate: {

@@ -29,7 +29,7 @@ struct Pipeline {
   std::unique_ptr<Operator> adapter;
   // Operators with statistics (owned by `ops`).
   std::vector<class HashAggregateOperator*> aggregates;
-  std::vector<class LateFilterOperator*> late_filters;
+  std::vector<class WindowOperator*> windows;
   bool started = false;   // attached to its input in some run
   bool finished = false;  // its input ended (bounded) and Finish() ran
 

@@ -31,6 +31,13 @@ void GatherInto(const RecordBatch& in, const uint32_t* sel, int64_t n, RecordBat
 WindowOperator::WindowOperator(WindowSpec spec, SchemaPtr output_schema)
     : spec_(spec), schema_(std::move(output_schema)), out_(schema_) {}
 
+void WindowOperator::EnableLateCheck(int64_t allowed_lateness_us, ExprPtr watermark_expr, Operator* late_sink) {
+  late_check_ = true;
+  lateness_us_ = allowed_lateness_us;
+  if (watermark_expr) watermark_ = std::make_unique<ExprEvaluator>(std::move(watermark_expr));
+  late_sink_ = late_sink;
+}
+
 Status WindowOperator::Push(const RecordBatch& batch) {
   const Column& time = *batch.column(static_cast<size_t>(spec_.time_column));
   const int64_t n = batch.num_rows();
@@ -38,38 +45,78 @@ Status WindowOperator::Push(const RecordBatch& batch) {
   const int64_t chunk_rows = std::max<int64_t>(1, kBatchRowsMax / per_row);
   sel_.resize(static_cast<size_t>(std::min(n, chunk_rows) * per_row));
   starts_.resize(sel_.size());
+  // Lateness: the watermark as of the rows before each row.
+  const Column* cand = nullptr;
+  int64_t wm = kNoWatermark;
+  if (late_check_) {
+    wm = std::max(watermark_us(), running_us_);
+    if (watermark_) {
+      WEIR_ASSIGN_OR_RETURN(const ColumnPtr* c, watermark_->Evaluate(batch));
+      cand = c->get();
+    }
+    late_rows_.clear();
+  }
+  const int64_t len = spec_.kind == WindowKind::kSession ? spec_.gap_us : spec_.size_us;
   int64_t out = 0;
   for (int64_t i = 0; i < n; ++i) {
+    const int64_t wm_before = wm;
+    if (cand && cand->IsValid(i)) wm = std::max(wm, cand->Get<int64_t>(i));
     if (!time.IsValid(i)) {
       ++rows_dropped_;
       continue;
     }
     const int64_t ts = time.Get<int64_t>(i);
+    int64_t first_start = 0, count = 1;
     switch (spec_.kind) {
-      case WindowKind::kTumble:
-        sel_[static_cast<size_t>(out)] = static_cast<uint32_t>(i);
-        starts_[static_cast<size_t>(out++)] = FloorTo(ts, spec_.size_us);
+      case WindowKind::kTumble: first_start = FloorTo(ts, spec_.size_us); break;
+      case WindowKind::kHop:
+        count = per_row;
+        first_start = FloorTo(ts, spec_.slide_us) - (per_row - 1) * spec_.slide_us;
         break;
-      case WindowKind::kHop: {
-        const int64_t last = FloorTo(ts, spec_.slide_us);
-        for (int64_t k = per_row - 1; k >= 0; --k) {
-          sel_[static_cast<size_t>(out)] = static_cast<uint32_t>(i);
-          starts_[static_cast<size_t>(out++)] = last - k * spec_.slide_us;
-        }
-        break;
-      }
-      case WindowKind::kSession:
-        sel_[static_cast<size_t>(out)] = static_cast<uint32_t>(i);
-        starts_[static_cast<size_t>(out++)] = ts;
-        break;
+      case WindowKind::kSession: first_start = ts; break;
     }
+    int64_t kept = 0;
+    for (int64_t k = 0; k < count; ++k) {
+      const int64_t start = first_start + k * spec_.slide_us;
+      if (late_check_ && wm_before != kNoWatermark && start + len + lateness_us_ <= wm_before) continue;
+      sel_[static_cast<size_t>(out)] = static_cast<uint32_t>(i);
+      starts_[static_cast<size_t>(out++)] = start;
+      ++kept;
+    }
+    if (kept == 0) late_rows_.push_back(static_cast<uint32_t>(i));
     if (out + per_row > static_cast<int64_t>(sel_.size())) {
       WEIR_RETURN_IF_ERROR(Emit(batch, out));
       out = 0;
     }
   }
+  if (late_check_) running_us_ = wm;
   if (out > 0) WEIR_RETURN_IF_ERROR(Emit(batch, out));
+  if (late_check_ && !late_rows_.empty()) WEIR_RETURN_IF_ERROR(SendLate(batch, static_cast<int64_t>(late_rows_.size())));
   return Status::OK();
+}
+
+Status WindowOperator::SendLate(const RecordBatch& in, int64_t rows) {
+  rows_late_ += rows;
+  if (!late_sink_) return Status::OK();
+  late_out_.set_schema(in.schema());
+  auto& cols = late_out_.columns();
+  cols.resize(in.num_columns());
+  for (size_t c = 0; c < in.num_columns(); ++c)
+    ReuseColumn(&cols[c], in.column(c)->type())->Gather(*in.column(c), late_rows_.data(), rows);
+  late_out_.set_num_rows(rows);
+  return late_sink_->Push(late_out_);
+}
+
+Status WindowOperator::Finish() {
+  if (late_sink_) WEIR_RETURN_IF_ERROR(late_sink_->Finish());
+  return output_->Finish();
+}
+
+std::string WindowOperator::Describe() const {
+  std::string d = "Window " + spec_.ToString();
+  if (late_check_)
+    d += fmt::format(" allowed_lateness={}us{}", lateness_us_, late_sink_ ? " late_data=" + late_sink_->Describe() : "");
+  return d;
 }
 
 Status WindowOperator::Emit(const RecordBatch& in, int64_t rows) {
@@ -83,65 +130,11 @@ Status WindowOperator::Emit(const RecordBatch& in, int64_t rows) {
   int64_t* s = start->data<int64_t>();
   int64_t* e = end->data<int64_t>();
   const int64_t len = spec_.kind == WindowKind::kSession ? spec_.gap_us : spec_.size_us;
-  for (int64_t i = 0; i < rows; ++i) {
+  for (int64_t i = 0; i < rows; ++i) {  // NOLINT
     s[i] = starts_[static_cast<size_t>(i)];
     e[i] = s[i] + len;
   }
   return output_->Push(out_);
-}
-
-LateFilterOperator::LateFilterOperator(WindowSpec spec, int64_t allowed_lateness_us, Operator* late_sink)
-    : spec_(spec), lateness_us_(allowed_lateness_us), late_sink_(late_sink) {}
-
-Status LateFilterOperator::Push(const RecordBatch& batch) {
-  const int64_t wm = watermark_us();
-  if (wm == kNoWatermark) return output_->Push(batch);
-  const Column& time = *batch.column(static_cast<size_t>(spec_.time_column));
-  const int64_t n = batch.num_rows();
-  keep_.resize(static_cast<size_t>(n));
-  late_.resize(static_cast<size_t>(n));
-  int64_t k = 0, l = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    // NULL times are left to the window operator (which drops them).
-    bool late = time.IsValid(i) && spec_.LastWindowEnd(time.Get<int64_t>(i)) + lateness_us_ <= wm;
-    if (late) late_[static_cast<size_t>(l++)] = static_cast<uint32_t>(i);
-    else keep_[static_cast<size_t>(k++)] = static_cast<uint32_t>(i);
-  }
-  if (l == 0) return output_->Push(batch);
-  rows_late_ += l;
-  if (late_sink_) {
-    late_out_.set_schema(batch.schema());
-    auto& cols = late_out_.columns();
-    cols.resize(batch.num_columns());
-    for (size_t c = 0; c < batch.num_columns(); ++c)
-      ReuseColumn(&cols[c], batch.column(c)->type())->Gather(*batch.column(c), late_.data(), l);
-    late_out_.set_num_rows(l);
-    WEIR_RETURN_IF_ERROR(late_sink_->Push(late_out_));
-  }
-  if (k == 0) return Status::OK();
-  out_.set_schema(batch.schema());
-  auto& cols = out_.columns();
-  cols.resize(batch.num_columns());
-  for (size_t c = 0; c < batch.num_columns(); ++c)
-    ReuseColumn(&cols[c], batch.column(c)->type())->Gather(*batch.column(c), keep_.data(), k);
-  out_.set_num_rows(k);
-  if (batch.has_ops()) {
-    Op* ops = out_.EnableOps();
-    for (int64_t i = 0; i < k; ++i) ops[i] = batch.ops()[keep_[static_cast<size_t>(i)]];
-  } else {
-    out_.DisableOps();
-  }
-  return output_->Push(out_);
-}
-
-Status LateFilterOperator::Finish() {
-  if (late_sink_) WEIR_RETURN_IF_ERROR(late_sink_->Finish());
-  return output_->Finish();
-}
-
-std::string LateFilterOperator::Describe() const {
-  return fmt::format("LateFilter {} allowed_lateness={}us{}", spec_.ToString(), lateness_us_,
-                     late_sink_ ? " late_data=" + late_sink_->Describe() : "");
 }
 
 }  // namespace weir

@@ -6,12 +6,24 @@
 //           containing ts. Output batches are split so none exceeds kBatchRowsMax rows.
 //   SESSION: the row's own initial session [ts, ts + gap); the aggregation merges sessions.
 // Rows whose time is NULL belong to no window and are dropped (counted in rows_dropped()).
+//
+// Lateness (windowed aggregates over a source with a watermark): each (row, window) pair whose
+// window has closed — window_end + allowed lateness at or below the watermark — is dropped and
+// counted; a row all of whose windows have closed is a late row: counted, and sent whole (its
+// input columns) to the late-data sink when there is one. The watermark a row is judged
+// against is the one *as of the rows before it*: the larger of the watermark this operator
+// received and the running maximum of the source's watermark expression over the rows it has
+// seen. The operator reads the source's rows directly (no filter is pushed below it), so what is
+// late depends only on the order of the source's rows, never on how they were batched.
 // Allocation-free in steady state (reused columns and index vectors). Single-threaded.
 #pragma once
 
 #include <vector>
 
+#include <memory>
+
 #include "exec/operator.h"
+#include "expr/evaluator.h"
 #include "sql/logical_plan.h"
 
 namespace weir {
@@ -19,12 +31,20 @@ namespace weir {
 class WindowOperator final : public Operator {
  public:
   WindowOperator(WindowSpec spec, SchemaPtr output_schema);
+  /// Enables the lateness check. `watermark_expr` (over the input columns, may be null) is the
+  /// source's watermark expression; `late_sink` (may be null) receives whole late rows.
+  void EnableLateCheck(int64_t allowed_lateness_us, ExprPtr watermark_expr, Operator* late_sink);
+
   Status Push(const RecordBatch& batch) override;
-  std::string Describe() const override { return "Window " + spec_.ToString(); }
+  Status Finish() override;
+  std::string Describe() const override;
   int64_t rows_dropped() const { return rows_dropped_; }
+  /// Rows all of whose windows had closed (dropped or sent to the late-data sink).
+  int64_t rows_late() const { return rows_late_; }
 
  private:
   Status Emit(const RecordBatch& in, int64_t rows);
+  Status SendLate(const RecordBatch& in, int64_t rows);
 
   WindowSpec spec_;
   SchemaPtr schema_;
@@ -32,25 +52,14 @@ class WindowOperator final : public Operator {
   std::vector<uint32_t> sel_;     // input row of each output row
   std::vector<int64_t> starts_;   // window start of each output row
   int64_t rows_dropped_ = 0;
-};
-
-/// LateFilterOperator: drops the rows whose last window has closed — its end plus the allowed
-/// lateness is at or below the current watermark — counting them, or sends them to a late-data
-/// sink operator. Sits right before the WindowOperator of a windowed aggregate.
-class LateFilterOperator final : public Operator {
- public:
-  LateFilterOperator(WindowSpec spec, int64_t allowed_lateness_us, Operator* late_sink);
-  Status Push(const RecordBatch& batch) override;
-  Status Finish() override;
-  std::string Describe() const override;
-  int64_t rows_late() const { return rows_late_; }
-
- private:
-  WindowSpec spec_;
-  int64_t lateness_us_;
-  Operator* late_sink_;  // may be null: drop
-  std::vector<uint32_t> keep_, late_;
-  RecordBatch out_, late_out_;
+  // lateness
+  bool late_check_ = false;
+  int64_t lateness_us_ = 0;
+  std::unique_ptr<ExprEvaluator> watermark_;
+  Operator* late_sink_ = nullptr;
+  int64_t running_us_ = kNoWatermark;
+  std::vector<uint32_t> late_rows_;
+  RecordBatch late_out_;
   int64_t rows_late_ = 0;
 };
 

@@ -339,6 +339,7 @@ class Binder {
         scope_ = std::move(scope);
         PlanPtr scan = MakeScan(rel->name, rel->kind, rel->schema);
         scan->relation_watermark_column = rel->watermark_column;
+        scan->relation_watermark_expr = rel->watermark_expr;
         scan->relation_append_only = rel->append_only;
         return scan;
       }
@@ -432,6 +433,7 @@ class Binder {
     }
     PlanPtr scan = MakeScan(rel->name, rel->kind, rel->schema);
     scan->relation_watermark_column = rel->watermark_column;
+    scan->relation_watermark_expr = rel->watermark_expr;
     scan->relation_append_only = rel->append_only;
     PlanPtr win = MakeWindow(scan, spec);
     window_spec_ = spec;

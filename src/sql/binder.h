@@ -21,6 +21,7 @@ struct RelationRef {
   ObjectKind kind;
   SchemaPtr schema;
   int watermark_column = -1;  // relation column with a watermark, or -1
+  ExprPtr watermark_expr;     // the watermark over the relation's columns (null if none)
   bool append_only = true;    // false for changelog views
 };
 

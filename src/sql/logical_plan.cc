@@ -51,10 +51,8 @@ std::string LogicalPlan::ToString(int indent) const {
       break;
     case PlanKind::kWindow:
       line = "Window " + window.ToString();
-      break;
-    case PlanKind::kLateFilter:
-      line = fmt::format("LateFilter {} lateness={}us{}", window.ToString(), allowed_lateness_us,
-                         late_sink.empty() ? "" : " late_data=" + late_sink);
+      if (late_check)
+        line += fmt::format(" allowed_lateness={}us{}", allowed_lateness_us, late_sink.empty() ? "" : " late_data=" + late_sink);
       break;
     case PlanKind::kAggregate: {
       line = "Aggregate [";
@@ -122,7 +120,6 @@ void ComputeStreamProperties(LogicalPlan* p) {
     case PlanKind::kSort:
     case PlanKind::kLimit:
     case PlanKind::kWindow:
-    case PlanKind::kLateFilter:
       p->append_only = in->append_only;
       p->watermark_column = in->watermark_column;
       break;
@@ -211,15 +208,9 @@ PlanPtr PushDownFilters(PlanPtr p) {
     auto merged = MakeFilter(child->inputs[0], And(child->predicate, p->predicate));
     return PushDownFilters(merged);
   }
-  if (child->kind == PlanKind::kLateFilter) {
-    // Filters run before lateness is judged, so the late-data sink sees only rows the query
-    // would have used.
-    auto node = std::make_shared<LogicalPlan>(*child);
-    node->inputs[0] = PushDownFilters(MakeFilter(child->inputs[0], p->predicate));
-    return node;
-  }
-  if (child->kind == PlanKind::kWindow) {
-    // A predicate that does not read window_start/window_end commutes with the window.
+  if (child->kind == PlanKind::kWindow && !child->late_check) {
+    // A predicate that does not read window_start/window_end commutes with the window (unless
+    // the window judges lateness: that must see every source row in order).
     const size_t in_width = child->inputs[0]->schema->num_fields();
     std::vector<bool> used(child->schema->num_fields(), false);
     CollectColumns(*p->predicate, &used);
@@ -249,9 +240,11 @@ PlanPtr Prune(const PlanPtr& p, const std::vector<bool>& required, std::vector<i
     case PlanKind::kScan: {
       auto scan = std::make_shared<LogicalPlan>(*p);
       scan->projection.clear();
+      std::vector<bool> wm_cols(p->relation_schema->num_fields(), false);
+      if (p->keep_watermark_columns && p->relation_watermark_expr) CollectColumns(*p->relation_watermark_expr, &wm_cols);
       std::vector<Field> fields;
       for (size_t i = 0; i < width; ++i) {
-        if (!required[i] && !p->keep_all_columns) continue;
+        if (!required[i] && !p->keep_all_columns && !wm_cols[static_cast<size_t>(p->projection[i])]) continue;
         (*mapping)[i] = static_cast<int>(scan->projection.size());
         scan->projection.push_back(p->projection[i]);
         fields.push_back(p->schema->field(i));
@@ -314,14 +307,12 @@ PlanPtr Prune(const PlanPtr& p, const std::vector<bool>& required, std::vector<i
       for (size_t i = 0; i < width; ++i) (*mapping)[i] = static_cast<int>(i);
       return node;
     }
-    case PlanKind::kLateFilter:
     case PlanKind::kFilter:
     case PlanKind::kSort:
     case PlanKind::kLimit: {
       // Pass-through nodes: they need what the parent needs plus what their expressions read.
       std::vector<bool> need = required;
       if (p->predicate) CollectColumns(*p->predicate, &need);
-      if (p->kind == PlanKind::kLateFilter) need[static_cast<size_t>(p->window.time_column)] = true;
       for (const auto& k : p->sort_keys) CollectColumns(*k.expr, &need);
       std::vector<int> child_map;
       PlanPtr child = Prune(p->inputs[0], need, &child_map);
@@ -329,8 +320,6 @@ PlanPtr Prune(const PlanPtr& p, const std::vector<bool>& required, std::vector<i
       node->inputs[0] = child;
       node->schema = child->schema;
       if (node->predicate) node->predicate = RemapColumns(node->predicate, child_map);
-      if (node->kind == PlanKind::kLateFilter)
-        node->window.time_column = child_map[static_cast<size_t>(p->window.time_column)];
       for (auto& k : node->sort_keys) k.expr = RemapColumns(k.expr, child_map);
       // The node now outputs the child's columns; report where the parent's columns went.
       *mapping = child_map;
@@ -359,7 +348,8 @@ Status ConfigureStreaming(const PlanPtr& plan, bool snapshot, bool emit_on_windo
   // Aggregates nested below another aggregate are not supported yet.
   for (LogicalPlan* n = agg->inputs[0].get(); n; n = n->inputs.empty() ? nullptr : n->inputs[0].get())
     if (n->kind == PlanKind::kAggregate) return NotSupported("nested aggregations are not supported yet");
-  // The window node under the aggregate, if any, and what feeds it.
+  // The window node under the aggregate, if any, and what feeds it (its scan: lateness is
+  // judged on the source's rows in arrival order, before any filter).
   LogicalPlan* win = nullptr;
   LogicalPlan* win_parent = nullptr;
   for (LogicalPlan* n = agg; n && !n->inputs.empty(); n = n->inputs[0].get()) {
@@ -393,19 +383,16 @@ Status ConfigureStreaming(const PlanPtr& plan, bool snapshot, bool emit_on_windo
     return NotSupported("allowed_lateness and late_data need a windowed aggregate over a source with a watermark on the window's time column");
   agg->allowed_lateness_us = allowed_lateness_us;
   if (agg->windowed && has_watermark) {
-    // Drop (or divert) rows whose windows have closed, right where the window is assigned.
-    auto late = std::make_shared<LogicalPlan>();
-    late->kind = PlanKind::kLateFilter;
-    late->schema = win->inputs[0]->schema;
-    late->window = win->window;
-    late->allowed_lateness_us = allowed_lateness_us;
-    late->late_sink = late_sink;
-    late->inputs.push_back(win->inputs[0]);
-    if (!late_sink.empty()) {
-      for (LogicalPlan* n = late.get(); n; n = n->inputs.empty() ? nullptr : n->inputs[0].get())
-        if (n->kind == PlanKind::kScan) n->keep_all_columns = true;
+    // The window operator drops (or diverts) rows whose windows have closed. It reads the
+    // source's rows directly, in arrival order, so lateness never depends on batching.
+    win->late_check = true;
+    win->allowed_lateness_us = allowed_lateness_us;
+    win->late_sink = late_sink;
+    for (LogicalPlan* n = win; n; n = n->inputs.empty() ? nullptr : n->inputs[0].get()) {
+      if (n->kind != PlanKind::kScan) continue;
+      n->keep_watermark_columns = true;
+      if (!late_sink.empty()) n->keep_all_columns = true;
     }
-    win->inputs[0] = late;
     (void)win_parent;
   }
   ComputeStreamProperties(plan.get());

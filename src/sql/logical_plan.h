@@ -23,7 +23,6 @@ enum class PlanKind : uint8_t {
   kLimit,    // snapshot queries only
   kWindow,   // TUMBLE / HOP / SESSION: adds window_start, window_end
   kAggregate,  // GROUP BY: group keys first, then aggregate results
-  kLateFilter,  // drops rows whose windows have closed (inserted for windowed aggregates)
 };
 
 enum class WindowKind : uint8_t { kTumble, kHop, kSession };
@@ -87,7 +86,7 @@ struct LogicalPlan {
   int64_t limit = -1;  // -1 = none
   int64_t offset = 0;
 
-  // kWindow, kLateFilter, and kAggregate over windows
+  // kWindow, and kAggregate over windows
   WindowSpec window;
   bool windowed = false;  // kAggregate: groups by a window (window_start/window_end keys)
   // kAggregate: the first group_count input columns are the group keys
@@ -97,12 +96,16 @@ struct LogicalPlan {
   int window_end_key = -1;
   AggregateEmit emit = AggregateEmit::kOnUpdate;
   int64_t allowed_lateness_us = 0;
-  // kLateFilter: the late-data sink (empty: count and drop)
+  // kWindow: drop rows of closed windows (judged against the source's watermark, row by row),
+  // sending whole-late rows to `late_sink` (empty: count and drop)
+  bool late_check = false;
   std::string late_sink;
   // kScan: produce every relation column even if unused (late rows go to a sink whole)
   bool keep_all_columns = false;
   // kScan: the relation's watermark column (relation index), or -1; whether it is append-only
   int relation_watermark_column = -1;
+  ExprPtr relation_watermark_expr;     // over the relation's columns
+  bool keep_watermark_columns = false;  // produce the columns relation_watermark_expr reads
   bool relation_append_only = true;
 
   /// Output column carrying the relation's watermark (event time), or -1.

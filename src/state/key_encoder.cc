@@ -29,6 +29,32 @@ struct Bytes16 {
   uint64_t lo, hi;
 };
 
+/// memcpy for the short strings typical of group keys, without a library call: two
+/// overlapping word moves cover 4..16 bytes; longer strings use memcpy.
+inline void CopyBytes(uint8_t* dst, const char* src, uint32_t n) {
+  if (n <= 16) {
+    if (n >= 8) {
+      uint64_t a, b;
+      std::memcpy(&a, src, 8);
+      std::memcpy(&b, src + n - 8, 8);
+      std::memcpy(dst, &a, 8);
+      std::memcpy(dst + n - 8, &b, 8);
+    } else if (n >= 4) {
+      uint32_t a, b;
+      std::memcpy(&a, src, 4);
+      std::memcpy(&b, src + n - 4, 4);
+      std::memcpy(dst, &a, 4);
+      std::memcpy(dst + n - 4, &b, 4);
+    } else if (n > 0) {
+      dst[0] = static_cast<uint8_t>(src[0]);
+      dst[n >> 1] = static_cast<uint8_t>(src[n >> 1]);
+      dst[n - 1] = static_cast<uint8_t>(src[n - 1]);
+    }
+  } else {
+    std::memcpy(dst, src, n);
+  }
+}
+
 /// Writes null byte + value for rows [0, n) of a non-constant fixed-width column; `load(i)`
 /// yields row i's value as the unsigned type T (already canonical). A NULL row writes zeros.
 template <typename T, bool kValidity, typename Dest, typename Load>
@@ -67,7 +93,7 @@ void WriteVarcharRows(int64_t n, const uint8_t* validity, const int32_t* o, cons
     const uint32_t len = valid ? static_cast<uint32_t>(o[i + 1] - o[i]) : 0;
     p[0] = static_cast<uint8_t>(!valid);
     std::memcpy(p + 1, &len, 4);
-    std::memcpy(p + kVarcharHeaderBytes, c + o[i], len);
+    CopyBytes(p + kVarcharHeaderBytes, c + o[i], len);
     dest.Advance(i, kVarcharHeaderBytes + len);
   }
 }

@@ -53,5 +53,33 @@ check "example flights_filter sink output" bash -c "
   bash '$oracle' \"SELECT date, destination, delay FROM $from WHERE origin = 'SFO' AND extract(hour FROM date) < 5 AND delay > 120 ORDER BY delay DESC, date LIMIT 10\" > '$tmp/ex.top'
   diff '$tmp/ex.top' '$tmp/ex.out'
 "
+# Event time: windows and aggregates over the whole file, compared with DuckDB's GROUP BY.
+wm_source_sql="CREATE SOURCE flights (date TIMESTAMP, delay BIGINT, distance BIGINT, origin VARCHAR, destination VARCHAR,
+  WATERMARK FOR date AS date - INTERVAL '5' MINUTE)
+WITH (connector = 'file', path = '$csv', format = 'csv', header = 'true');"
+compare_view() {  # compare_view NAME VIEW_SQL DUCKDB_SELECT: the view's final contents
+  local name="$1" vq="$2" dq="$3"
+  printf '%s\n%s;\nSELECT * FROM v;\n' "$wm_source_sql" "$vq" > "$tmp/$name.sql"
+  "$weir" run "$tmp/$name.sql" --format csv > "$tmp/$name.weir" || return 1
+  bash "$oracle" "$dq" > "$tmp/$name.duck" || return 1
+  tail -n +2 "$tmp/$name.weir" | LC_ALL=C sort > "$tmp/$name.ws"
+  tail -n +2 "$tmp/$name.duck" | LC_ALL=C sort > "$tmp/$name.ds"
+  local n; n=$(wc -l < "$tmp/$name.ws")
+  [ "$n" -gt 0 ] || { echo "no rows"; return 1; }
+  diff -q "$tmp/$name.ws" "$tmp/$name.ds" >/dev/null || { diff "$tmp/$name.ws" "$tmp/$name.ds" | head; return 1; }
+  echo "$n rows identical"
+}
+check "TUMBLE hourly per origin, EMIT ON WINDOW CLOSE" compare_view tumble \
+  "CREATE MATERIALIZED VIEW v AS SELECT origin, window_start, window_end, count(*) AS flights, round(avg(delay), 6) AS avg_delay, sum(distance) AS miles, min(delay) AS lo, max(delay) AS hi FROM TUMBLE(flights, date, INTERVAL '1' HOUR) GROUP BY origin, window_start, window_end EMIT ON WINDOW CLOSE" \
+  "SELECT origin, date_trunc('hour', date) AS window_start, date_trunc('hour', date) + INTERVAL 1 HOUR AS window_end, count(*) AS flights, round(avg(delay), 6) AS avg_delay, sum(distance) AS miles, min(delay) AS lo, max(delay) AS hi FROM $from GROUP BY ALL"
+check "TUMBLE daily, EMIT ON UPDATE (changelog view)" compare_view tumble_upd \
+  "CREATE MATERIALIZED VIEW v AS SELECT destination, window_start, count(*) AS n, count(DISTINCT origin) AS origins, sum(delay) FILTER (WHERE delay > 0) AS late_minutes FROM TUMBLE(flights, date, INTERVAL '1' DAY) GROUP BY destination, window_start, window_end" \
+  "SELECT destination, date_trunc('day', date) AS window_start, count(*) AS n, count(DISTINCT origin) AS origins, sum(delay) FILTER (WHERE delay > 0) AS late_minutes FROM $from GROUP BY ALL"
+check "HOP 30 minutes every 10 minutes" compare_view hop \
+  "CREATE MATERIALIZED VIEW v AS SELECT window_start, window_end, count(*) AS n, max(distance) AS longest FROM HOP(flights, date, INTERVAL '10' MINUTE, INTERVAL '30' MINUTE) GROUP BY window_start, window_end EMIT ON WINDOW CLOSE" \
+  "SELECT time_bucket(INTERVAL 10 MINUTE, date) - k * INTERVAL 10 MINUTE AS window_start, time_bucket(INTERVAL 10 MINUTE, date) - k * INTERVAL 10 MINUTE + INTERVAL 30 MINUTE AS window_end, count(*) AS n, max(distance) AS longest FROM $from, range(3) t(k) GROUP BY ALL"
+check "unbounded GROUP BY (changelog)" compare_view groupby \
+  "CREATE MATERIALIZED VIEW v AS SELECT origin, destination, count(*) AS n, sum(delay) AS total_delay, min(distance) AS d FROM flights GROUP BY origin, destination" \
+  "SELECT origin, destination, count(*) AS n, sum(delay) AS total_delay, min(distance) AS d FROM $from GROUP BY ALL"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

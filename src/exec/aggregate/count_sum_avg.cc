@@ -171,7 +171,7 @@ class SumExactRetract final : public AggregateKernel<SumExactRetract<In, kDecima
  private:
   static bool InRange(const Int128Slot& v) {
     if constexpr (kDecimal) {
-      return v.FitsInt64() & (v.low() <= kDecimal18Bound) & (v.low() >= -kDecimal18Bound);
+      return v.FitsInt64() && v.low() <= kDecimal18Bound && v.low() >= -kDecimal18Bound;
     } else {
       return v.FitsInt64();
     }
