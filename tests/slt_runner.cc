@@ -8,8 +8,8 @@
 //   ----                              'rowsort' compares the rows sorted (for unordered results)
 //   expected,row
 // `${DATA}` in SQL expands to tests/data (absolute), `${TMP}` to a fresh scratch directory.
-// `file <name>` blocks check a file written by a sink:  `file ${TMP}/out.csv` followed by the
-// expected content lines after '----'.
+// `file [rowsort] <path>` blocks run the pipelines, then check a file written by a sink:
+// `file ${TMP}/out.csv` followed by the expected content lines after '----'.
 //
 // Usage: weir_slt [--batch-rows N] FILE.slt...   Prints each failure and a closing line
 // "N passed, N failed"; exits non-zero if any block failed.
@@ -129,6 +129,11 @@ int main(int argc, char** argv) {
       std::vector<std::string> got;
       bool got_rows = false;
       weir::Status st;
+      bool file_rowsort = false;
+      if (b.kind == "file" && b.arg.rfind("rowsort ", 0) == 0) {
+        file_rowsort = true;
+        b.arg = b.arg.substr(8);
+      }
       if (b.kind == "file") {
         std::string path = Replace(Replace(b.arg, "${DATA}", data.string()), "${TMP}", tmp.string());
         st = db.Run();
@@ -166,7 +171,7 @@ int main(int argc, char** argv) {
           ok = false;
           why = st.ToString();
         } else {
-          if (b.arg == "rowsort") {
+          if (b.arg == "rowsort" || file_rowsort) {
             std::sort(got.begin(), got.end());
             std::sort(b.expected.begin(), b.expected.end());
           }

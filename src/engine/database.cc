@@ -308,6 +308,10 @@ struct Database::Impl {
       auto rel = Lookup(st.from_name);
       if (!rel) return At(st.from_offset, BindError("relation \"{}\" does not exist", st.from_name));
       plan = MakeScan(rel->name, rel->kind, rel->schema);
+      plan->relation_append_only = rel->append_only;
+      plan->relation_watermark_column = rel->watermark_column;
+      plan->relation_watermark_expr = rel->watermark_expr;
+      ComputeStreamProperties(plan.get());
       from = rel->name;
     } else {
       StreamingOptions so;

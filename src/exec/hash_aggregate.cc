@@ -35,8 +35,6 @@ Result<std::unique_ptr<HashAggregateOperator>> HashAggregateOperator::Make(const
   op->lateness_us_ = node.allowed_lateness_us;
   op->retractable_ = retractable_input;
   op->out_schema_ = node.schema;
-  if (op->windowed_ && op->spec_.kind == WindowKind::kSession)
-    return NotSupported("SESSION window aggregation is not implemented yet");
   std::vector<DataType> key_types;
   for (int k = 0; k < node.group_count; ++k) {
     if (op->windowed_ && (k == op->ws_key_ || k == op->we_key_)) continue;
@@ -72,7 +70,7 @@ Result<std::unique_ptr<HashAggregateOperator>> HashAggregateOperator::Make(const
     offset += (slot.fn->state_bytes() + 7) / 8 * 8;
     op->aggs_.push_back(std::move(slot));
   }
-  op->payload_bytes_ = offset;
+  op->payload_bytes_ = op->windowed_ && op->spec_.kind == WindowKind::kSession ? std::max<uint32_t>(offset, 24) : offset;
   op->description_ = node.ToString(0);
   op->description_ = op->description_.substr(0, op->description_.find('\n'));
   op->description_ = "Hash" + op->description_ +
@@ -85,8 +83,170 @@ Result<std::unique_ptr<HashAggregateOperator>> HashAggregateOperator::Make(const
 
 HashAggregateOperator::~HashAggregateOperator() {
   for (auto& [start, w] : windows_) {
-    w->groups->ForEach([&](const uint8_t*, uint32_t, uint8_t* payload) { DestroyStates(payload); });
+    w->groups->ForEach([&](const uint8_t*, uint32_t, uint8_t* payload) {
+      if (sessions()) {
+        SessionList*& list = *reinterpret_cast<SessionList**>(payload + 16);
+        if (list) {
+          for (Session& s : *list) DestroySession(s);
+          delete list;
+          list = nullptr;
+        }
+      } else {
+        DestroyStates(payload);
+      }
+    });
   }
+}
+
+void HashAggregateOperator::DestroySession(Session& s) {
+  if (!s.state) return;
+  for (const AggSlot& a : aggs_) a.fn->Destroy(s.state.get() + a.offset);
+  s.state.reset();
+}
+
+Status HashAggregateOperator::AppendSessionRow(const uint8_t* key, uint32_t key_len, const Session& s, Op op) {
+  Window w;
+  w.start = s.start;
+  w.end = s.end;
+  return AppendRow(&w, key, key_len, s.state.get(), op);
+}
+
+// Sessions: a row at a time. Group payload = [row count][flags][SessionList*].
+Status HashAggregateOperator::PushSessions(const RecordBatch& batch) {
+  const int64_t n = batch.num_rows();
+  const Op* ops = batch.ops();
+  if (ops) return NotSupported("SESSION windows over a changelog input are not supported");
+  const Column& time = *batch.column(static_cast<size_t>(ws_key_));
+  Window* table = GetWindow(0);
+  table->groups->Reserve(table->groups->size() + static_cast<size_t>(n));
+  payloads_.resize(static_cast<size_t>(n));
+  table->groups->FindOrInsertBatch(*keys_, hashes_.data(), n, payloads_.data(), nullptr);
+  const int64_t wm = watermark_us();
+  const bool changelog = emit_ == AggregateEmit::kOnUpdate;
+  touched_.clear();
+  row_state_.resize(payload_bytes_);
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t ts = time.Get<int64_t>(i);
+    if (wm != kNoWatermark && ts + spec_.gap_us + lateness_us_ <= wm) {
+      ++rows_late_;
+      continue;
+    }
+    uint8_t* p = payloads_[static_cast<size_t>(i)];
+    SessionList*& list = *reinterpret_cast<SessionList**>(p + 16);
+    if (!list) list = new SessionList();
+    if (changelog && !(Flags(p) & kTouched)) {
+      Flags(p) |= kTouched;
+      touched_.push_back({i, table});
+    }
+    // Sessions overlapping [ts, ts + gap): a contiguous run of the sorted list.
+    const int64_t lo = ts, hi = ts + spec_.gap_us;
+    size_t first = 0;
+    while (first < list->size() && (*list)[first].end <= lo) ++first;
+    size_t last = first;
+    while (last < list->size() && (*list)[last].start < hi) ++last;
+    Session merged;
+    if (first == last) {
+      merged.start = lo;
+      merged.end = hi;
+      merged.state.reset(new uint8_t[payload_bytes_]());
+      for (const AggSlot& a : aggs_) a.fn->Init(merged.state.get() + a.offset);
+      list->insert(list->begin() + static_cast<long>(first), std::move(merged));
+    } else {
+      Session& target = (*list)[first];
+      if (changelog && target.emitted && !target.dirty)
+        WEIR_RETURN_IF_ERROR(AppendSessionRow(keys_->key(i), keys_->key_len(i), target, Op::kDelete));
+      for (size_t k = first + 1; k < last; ++k) {
+        Session& other = (*list)[k];
+        if (changelog && other.emitted && !other.dirty)
+          WEIR_RETURN_IF_ERROR(AppendSessionRow(keys_->key(i), keys_->key_len(i), other, Op::kDelete));
+        for (const AggSlot& a : aggs_)
+          WEIR_RETURN_IF_ERROR(a.fn->Merge(target.state.get() + a.offset, other.state.get() + a.offset));
+        target.end = std::max(target.end, other.end);
+        DestroySession(other);
+      }
+      list->erase(list->begin() + static_cast<long>(first) + 1, list->begin() + static_cast<long>(last));
+      target.start = std::min(target.start, lo);
+      target.end = std::max(target.end, hi);
+    }
+    Session& s = (*list)[first];
+    if (changelog && s.emitted && !s.dirty) {
+      // (a fresh session is not emitted yet; a joined one was retracted above)
+    }
+    s.dirty = true;
+    min_session_end_ = std::min(min_session_end_, s.end);
+    // Apply the row to the session's state (per-row path).
+    uint8_t* state = s.state.get();
+    for (AggSlot& a : aggs_) {
+      const Column* arg = a.arg >= 0 ? batch.column(static_cast<size_t>(a.arg)).get() : nullptr;
+      uint8_t mask = 1;
+      if (a.filter >= 0) {
+        const Column& f = *batch.column(static_cast<size_t>(a.filter));
+        mask = f.IsValid(i) && f.Get<uint8_t>(i) != 0;
+      }
+      if (!mask) continue;
+      if (arg) {
+        // One-row copy of the argument (buffers are reused: no allocation in steady state).
+        if (!a.scratch) a.scratch = std::make_unique<Column>(arg->type());
+        a.scratch->Reset(arg->type());
+        a.scratch->AppendFrom(*arg, i);
+        uint8_t* one = state;
+        WEIR_RETURN_IF_ERROR(a.fn->Update(&one, a.offset, a.scratch.get(), nullptr, nullptr, 1));
+      } else {
+        uint8_t* one = state;
+        WEIR_RETURN_IF_ERROR(a.fn->Update(&one, a.offset, nullptr, nullptr, nullptr, 1));
+      }
+    }
+    RowCount(p) += 1;
+  }
+  if (changelog) {
+    for (const Touched& t : touched_) {
+      uint8_t* p = payloads_[static_cast<size_t>(t.row)];
+      Flags(p) &= ~kTouched;
+      SessionList* list = *reinterpret_cast<SessionList**>(p + 16);
+      for (Session& s : *list) {
+        if (!s.dirty) continue;
+        s.dirty = false;
+        s.emitted = true;
+        WEIR_RETURN_IF_ERROR(AppendSessionRow(keys_->key(t.row), keys_->key_len(t.row), s, Op::kInsert));
+      }
+    }
+    WEIR_RETURN_IF_ERROR(FlushOutput());
+  } else {
+    for (int64_t i = 0; i < n; ++i) {
+      SessionList* list = *reinterpret_cast<SessionList**>(payloads_[static_cast<size_t>(i)] + 16);
+      if (list)
+        for (Session& s : *list) s.dirty = false;
+    }
+  }
+  return Status::OK();
+}
+
+Status HashAggregateOperator::CloseSessions(int64_t watermark_us, bool all) {
+  if (windows_.empty()) return Status::OK();
+  if (!all && (watermark_us == kNoWatermark || min_session_end_ + lateness_us_ > watermark_us)) return Status::OK();
+  Window* table = windows_.begin()->second.get();
+  const bool emit = emit_ != AggregateEmit::kOnUpdate;
+  int64_t next_min = INT64_MAX;
+  Status st;
+  table->groups->ForEach([&](const uint8_t* key, uint32_t len, uint8_t* payload) {
+    SessionList* list = *reinterpret_cast<SessionList**>(payload + 16);
+    if (!list) return;
+    size_t keep = 0;
+    for (size_t k = 0; k < list->size(); ++k) {
+      Session& s = (*list)[k];
+      if (all || s.end + lateness_us_ <= watermark_us) {
+        if (emit && st.ok()) st = AppendSessionRow(key, len, s, Op::kInsert);
+        DestroySession(s);
+      } else {
+        next_min = std::min(next_min, s.end);
+        if (keep != k) (*list)[keep] = std::move(s);
+        ++keep;
+      }
+    }
+    list->resize(keep);
+  });
+  min_session_end_ = next_min;
+  return st;
 }
 
 void HashAggregateOperator::DestroyStates(uint8_t* payload) {
@@ -134,6 +294,8 @@ Status HashAggregateOperator::Push(const RecordBatch& batch) {
   keys_->Encode(key_ptrs_, n);
   hashes_.resize(sn);
   for (size_t k = 0; k < key_ptrs_.size(); ++k) HashColumn(*key_ptrs_[k], n, k > 0, hashes_.data());
+
+  if (sessions()) return PushSessions(batch);
 
   // 2. The window of each row; rows of closed windows are dropped. Count rows per window so
   //    every table can be reserved up front (then all payload pointers stay valid together).
@@ -335,6 +497,12 @@ Status HashAggregateOperator::CloseWindow(std::map<int64_t, std::unique_ptr<Wind
 }
 
 Status HashAggregateOperator::OnWatermark(int64_t watermark_us) {
+  if (sessions()) {
+    if (emit_ != AggregateEmit::kOnFinish)
+      WEIR_RETURN_IF_ERROR(CloseSessions(watermark_us, watermark_us == kFinalWatermark));
+    WEIR_RETURN_IF_ERROR(FlushOutput());
+    return output_->PushWatermark(watermark_us);
+  }
   if (windowed_) {
     while (!windows_.empty()) {
       auto it = windows_.begin();
@@ -349,6 +517,11 @@ Status HashAggregateOperator::OnWatermark(int64_t watermark_us) {
 }
 
 Status HashAggregateOperator::Finish() {
+  if (sessions()) {
+    if (emit_ != AggregateEmit::kOnUpdate) WEIR_RETURN_IF_ERROR(CloseSessions(kFinalWatermark, true));
+    WEIR_RETURN_IF_ERROR(FlushOutput());
+    return output_->Finish();
+  }
   if (emit_ == AggregateEmit::kOnFinish || emit_ == AggregateEmit::kOnWindowClose) {
     bool any = false;
     while (!windows_.empty()) {

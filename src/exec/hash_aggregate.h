@@ -21,6 +21,14 @@
 //   kOnFinish       snapshot queries: every group once, at Finish().
 // Rows for windows that already closed (HOP rows partly late) are dropped and counted.
 //
+// SESSION windows: per group key a short list of sessions [start, end) kept sorted (end = last
+// event + gap). A row at ts joins every session its interval [ts, ts + gap) overlaps, merging
+// them (AggregateFunction::Merge); otherwise it opens a new session. Sessions are processed a
+// row at a time (the per-row path); their states live out of line in the group's list. Under
+// EMIT ON UPDATE a changed session retracts its previous row and emits its new one at the end
+// of the batch, a session merged away is retracted; under EMIT ON WINDOW CLOSE a session is
+// emitted once the watermark passes its end + allowed lateness.
+//
 // Hot path: per batch, keys are encoded and hashed column-wise, every table the batch touches is
 // reserved first so all payload pointers stay valid together, then each aggregate updates
 // column-wise. No allocation per row once tables have grown. Single-threaded.
@@ -64,6 +72,7 @@ class HashAggregateOperator final : public Operator {
     bool distinct = false;
     int distinct_index = -1;
     uint32_t offset = 0;
+    std::unique_ptr<Column> scratch;  // sessions: one-row argument
   };
   struct Window {
     int64_t start = 0;
@@ -77,7 +86,21 @@ class HashAggregateOperator final : public Operator {
     Window* window;
   };
 
+  struct Session {
+    int64_t start = 0;
+    int64_t end = 0;
+    bool dirty = false;    // changed in the current batch
+    bool emitted = false;  // has a visible row downstream
+    std::unique_ptr<uint8_t[]> state;
+  };
+  using SessionList = std::vector<Session>;
+
   HashAggregateOperator() = default;
+  bool sessions() const { return windowed_ && spec_.kind == WindowKind::kSession; }
+  Status PushSessions(const RecordBatch& batch);
+  Status CloseSessions(int64_t watermark_us, bool all);
+  Status AppendSessionRow(const uint8_t* key, uint32_t key_len, const Session& s, Op op);
+  void DestroySession(Session& s);
   Window* GetWindow(int64_t start);
   Status CloseWindow(std::map<int64_t, std::unique_ptr<Window>>::iterator it, bool emit);
   Status AppendRow(const Window* w, const uint8_t* key, uint32_t key_len, const uint8_t* payload, Op op);
@@ -127,6 +150,8 @@ class HashAggregateOperator final : public Operator {
   int64_t out_rows_ = 0;
 
   int64_t rows_late_ = 0;
+  int64_t min_session_end_ = INT64_MAX;
+  std::vector<uint8_t> row_state_;  // per-row scratch state (sessions)
 };
 
 }  // namespace weir

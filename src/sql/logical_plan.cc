@@ -366,8 +366,6 @@ Status ConfigureStreaming(const PlanPtr& plan, bool snapshot, bool emit_on_windo
     ComputeStreamProperties(plan.get());
     return Status::OK();
   }
-  if (agg->windowed && win && win->window.kind == WindowKind::kSession && !emit_on_window_close)
-    return NotSupported("SESSION windows support EMIT ON WINDOW CLOSE only (for now)");
   const bool has_watermark = win && win->inputs[0]->watermark_column >= 0 &&
                              win->inputs[0]->watermark_column == win->window.time_column;
   if (emit_on_window_close) {

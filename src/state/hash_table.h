@@ -100,7 +100,7 @@ class HashTable {
   static constexpr uint32_t kInlineKeyBytesMax = 16;
   static constexpr size_t kArenaCompactMinBytes = 4096;
   /// Rows the batch path prefetches ahead (tuned with bench/state_bench.cc).
-  static constexpr int64_t kPrefetchDistance = 16;
+  static constexpr int64_t kPrefetchDistance = 24;
   static constexpr uint32_t kKeyBytesMax = 0x7fffffff;
 
   /// `payload_bytes` per key (rounded up to 8); `fixed_key_bytes` > 0 for keys of exactly that

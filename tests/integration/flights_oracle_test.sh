@@ -78,6 +78,9 @@ check "TUMBLE daily, EMIT ON UPDATE (changelog view)" compare_view tumble_upd \
 check "HOP 30 minutes every 10 minutes" compare_view hop \
   "CREATE MATERIALIZED VIEW v AS SELECT window_start, window_end, count(*) AS n, max(distance) AS longest FROM HOP(flights, date, INTERVAL '10' MINUTE, INTERVAL '30' MINUTE) GROUP BY window_start, window_end EMIT ON WINDOW CLOSE" \
   "SELECT time_bucket(INTERVAL 10 MINUTE, date) - k * INTERVAL 10 MINUTE AS window_start, time_bucket(INTERVAL 10 MINUTE, date) - k * INTERVAL 10 MINUTE + INTERVAL 30 MINUTE AS window_end, count(*) AS n, max(distance) AS longest FROM $from, range(3) t(k) GROUP BY ALL"
+check "SESSION per origin, 30-minute gap" compare_view session \
+  "CREATE MATERIALIZED VIEW v AS SELECT origin, window_start, window_end, count(*) AS n, sum(delay) AS d FROM SESSION(flights, date, INTERVAL '30' MINUTE) GROUP BY origin, window_start, window_end EMIT ON WINDOW CLOSE" \
+  "WITH x AS (SELECT origin, date, delay, CASE WHEN date - lag(date) OVER (PARTITION BY origin ORDER BY date) < INTERVAL 30 MINUTE THEN 0 ELSE 1 END AS new FROM $from), y AS (SELECT origin, date, delay, sum(new) OVER (PARTITION BY origin ORDER BY date ROWS UNBOUNDED PRECEDING) AS sid FROM x) SELECT origin, min(date) AS window_start, max(date) + INTERVAL 30 MINUTE AS window_end, count(*) AS n, sum(delay) AS d FROM y GROUP BY origin, sid"
 check "unbounded GROUP BY (changelog)" compare_view groupby \
   "CREATE MATERIALIZED VIEW v AS SELECT origin, destination, count(*) AS n, sum(delay) AS total_delay, min(distance) AS d FROM flights GROUP BY origin, destination" \
   "SELECT origin, destination, count(*) AS n, sum(delay) AS total_delay, min(distance) AS d FROM $from GROUP BY ALL"
