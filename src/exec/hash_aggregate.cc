@@ -258,20 +258,22 @@ HashAggregateOperator::Window* HashAggregateOperator::GetWindow(int64_t start) {
   if (cached && cached->start == start) return cached;
   auto it = windows_.find(start);
   if (it == windows_.end()) {
-    std::unique_ptr<Window> w;
     if (!pool_.empty()) {
-      w = std::move(pool_.back());
+      WindowMap::node_type node = std::move(pool_.back());
       pool_.pop_back();
+      node.key() = start;
+      it = windows_.insert(std::move(node)).position;
     } else {
-      w = std::make_unique<Window>();
+      auto w = std::make_unique<Window>();
       w->groups = std::make_unique<HashTable>(payload_bytes_, fixed_key_bytes_);
       for (const auto& dk : distinct_keys_)
         w->distinct.push_back(std::make_unique<HashTable>(8, dk->fixed() ? dk->fixed_key_bytes() : 0));
+      it = windows_.emplace(start, std::move(w)).first;
     }
+    Window* w = it->second.get();
     w->start = start;
     w->end = windowed_ ? WindowEnd(start) : 0;
     w->pending = 0;
-    it = windows_.emplace(start, std::move(w)).first;
   }
   cached = it->second.get();
   return cached;
@@ -491,8 +493,7 @@ Status HashAggregateOperator::CloseWindow(std::map<int64_t, std::unique_ptr<Wind
   for (auto& d : w->distinct) d->Clear();
   for (auto& c : cache_)
     if (c == w) c = nullptr;
-  pool_.push_back(std::move(it->second));
-  windows_.erase(it);
+  pool_.push_back(windows_.extract(it));
   return st;
 }
 

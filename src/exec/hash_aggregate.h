@@ -126,8 +126,11 @@ class HashAggregateOperator final : public Operator {
   std::string description_;
 
   // state
-  std::map<int64_t, std::unique_ptr<Window>> windows_;
-  std::vector<std::unique_ptr<Window>> pool_;
+  using WindowMap = std::map<int64_t, std::unique_ptr<Window>>;
+  WindowMap windows_;
+  // Closed windows, kept with their map node and tables for reuse: opening a window in steady
+  // state allocates nothing.
+  std::vector<WindowMap::node_type> pool_;
   std::unique_ptr<KeyEncoder> keys_;
   std::vector<std::unique_ptr<KeyEncoder>> distinct_keys_;
   ColumnPtr constant_key_;  // key column when there are no (non-window) group keys

@@ -88,6 +88,30 @@ TEST(Allocation, NexmarkFilterProjectAllocatesNothingPerEvent) {
   EXPECT_LE(large - small, 4);
 }
 
+std::string AggregateScript(int64_t events) {
+  return fmt::format(
+      "CREATE SOURCE bid (WATERMARK FOR date_time AS date_time - INTERVAL '4' SECOND)"
+      " WITH (connector = 'nexmark', table = 'bid', events = '{}', seed = '7');"
+      "CREATE SINK per_auction AS SELECT auction, window_start, window_end, count(*) AS n, max(price) AS top"
+      " FROM TUMBLE(bid, date_time, INTERVAL '10' SECOND) GROUP BY auction, window_start, window_end"
+      " EMIT ON WINDOW CLOSE WITH (connector = 'blackhole');"
+      "CREATE SINK hops AS SELECT auction, window_start, count(*) AS n"
+      " FROM HOP(bid, date_time, INTERVAL '2' SECOND, INTERVAL '10' SECOND) GROUP BY auction, window_start, window_end"
+      " EMIT ON WINDOW CLOSE WITH (connector = 'blackhole');"
+      "CREATE SINK per_channel AS SELECT channel, count(*) AS n, sum(price) AS total, avg(price) AS mean"
+      " FROM bid GROUP BY channel WITH (connector = 'blackhole');",
+      events);
+}
+
+TEST(Allocation, WindowedAggregationAllocatesNothingPerEvent) {
+  int64_t small = CountRun(AggregateScript(400'000));
+  int64_t large = CountRun(AggregateScript(4'000'000));
+  std::printf("allocations: 400K events -> %lld, 4M events -> %lld\n", static_cast<long long>(small),
+              static_cast<long long>(large));
+  // 10x the events (and windows) may not add allocations beyond a few container growths.
+  EXPECT_LE(large - small, 16);
+}
+
 TEST(Allocation, CsvFilterProjectAllocatesNothingPerRow) {
   auto dir = std::filesystem::temp_directory_path() / ("weir_alloc_" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
