@@ -27,7 +27,7 @@ echo
 echo "| benchmark | Weir | peer | ratio |"
 echo "|---|---|---|---|"
 
-for q in q0 q1 q2; do
+for q in q0 q1 q2 hop_count tumble_max; do
   sed "s/events = '10000000'/events = '$events'/" "examples/nexmark/$q.sql" > "$tmp/$q.sql"
   times=()
   for _ in $(seq "$runs"); do
@@ -36,7 +36,15 @@ for q in q0 q1 q2; do
   done
   t=$(best "${times[@]}")
   rate=$(echo "$events / $t / 1000000" | bc -l)
-  printf '| Nexmark %s, %s events, 1 core | %.1f M events/s (%.2f s) | Flink 1.13 published: see README | |\n' "$q" "$events" "$rate" "$t"
+  case "$q" in
+    q0) peer="Flink 1.13: 155 K/s per core"; pk=155.02 ;;
+    q1) peer="Flink 1.13: 158 K/s per core"; pk=157.94 ;;
+    q2) peer="Flink 1.13: 175 K/s per core"; pk=175.21 ;;
+    hop_count) peer="Flink 1.13 full q5: 22 K/s per core"; pk=22.14 ;;
+    tumble_max) peer="Flink 1.13 full q7: 12 K/s per core"; pk=12.33 ;;
+  esac
+  printf '| Nexmark %s, %s events, 1 core, generator included | %.1f M events/s (%.2f s) | %s | %.0f× |\n' \
+    "$q" "$events" "$rate" "$t" "$peer" "$(echo "$rate * 1000 / $pk" | bc -l)"
 done
 
 # Flights filter/projection: CSV in -> CSV out.
@@ -71,10 +79,64 @@ else
   printf '| flights filter/projection, CSV→CSV | %.3f s | (no ../shared/oracle) | |\n' "$w"
 fi
 
-if [ -x build/bench/csv_decode_bench ]; then
-  WEIR_FLIGHTS_CSV="$csv" build/bench/csv_decode_bench --benchmark_format=csv 2>/dev/null \
-    | grep -E '^"' | while IFS=, read -r name iters real cpu unit bps ips rest; do
-      [ -n "$bps" ] || continue
-      printf '| CSV %s | %.0f MB/s | | |\n' "$(echo "$name" | tr -d '"')" "$(awk -v b="$bps" 'BEGIN { print b / 1e6 }')"
+# Flights hourly TUMBLE per origin (EMIT ON WINDOW CLOSE), CSV in -> CSV out, vs DuckDB GROUP BY.
+cat > "$tmp/hourly.sql" <<SQL
+CREATE SOURCE flights (date TIMESTAMP, delay BIGINT, distance BIGINT, origin VARCHAR, destination VARCHAR,
+  WATERMARK FOR date AS date - INTERVAL '5' MINUTE)
+WITH (connector = 'file', path = '$csv', format = 'csv', header = 'true');
+CREATE SINK hourly AS
+SELECT origin, window_start, window_end, count(*) AS flights, avg(delay) AS avg_delay
+FROM TUMBLE(flights, date, INTERVAL '1' HOUR) GROUP BY origin, window_start, window_end EMIT ON WINDOW CLOSE
+WITH (connector = 'file', path = '$tmp/weir_hourly.csv', format = 'csv');
+SQL
+wt=()
+for _ in $(seq "$runs"); do wt+=("$(wall build/weir run "$tmp/hourly.sql")"); done
+w=$(best "${wt[@]}")
+if [ -f "$oracle" ]; then
+  dq="COPY (SELECT origin, date_trunc('hour', date) AS window_start, date_trunc('hour', date) + INTERVAL 1 HOUR AS window_end, count(*) AS flights, avg(delay) AS avg_delay FROM $from GROUP BY ALL) TO '$tmp/duck_hourly.csv' (HEADER)"
+  dt=()
+  for _ in $(seq "$runs"); do dt+=("$(DUCKDB_THREADS=1 wall bash "$oracle" "$dq; SELECT 1")"); done
+  d=$(best "${dt[@]}"); dn=$(echo "$d - $b" | bc -l)
+  printf '| flights hourly TUMBLE per origin, CSV→CSV, %s groups | %.3f s | DuckDB 1 thread GROUP BY: %.3f s (minus startup) | %.1f× |\n' \
+    "$(($(wc -l < "$tmp/weir_hourly.csv") - 1))" "$w" "$dn" "$(echo "$dn / $w" | bc -l)"
+else
+  printf '| flights hourly TUMBLE per origin, CSV→CSV | %.3f s | | |\n' "$w"
+fi
+
+# Ingest-to-emit latency under EMIT ON UPDATE at 1 M events/s.
+if [ -x build/bench/latency_bench ]; then
+  build/bench/latency_bench 2000000 1000000 16 | tail -1 | sed 's/^/| EMIT ON UPDATE /; s/$/ (1 M events\/s, 16-row batches) | | |/'
+fi
+
+# Keyed state: get/update with 1 M keys (src/state HashTable, batch path).
+if [ -x build/bench/state_bench ]; then
+  build/bench/state_bench --benchmark_filter='BM_(UpdateBatch|GetBatch)/bigint_uniform$' --benchmark_min_time=0.3 2>/dev/null \
+    | grep -E '^BM_' | while read -r name rest; do
+      ns=$(echo "$rest" | grep -o 'ns_per_row=[0-9.]*' | cut -d= -f2)
+      bpk=$(echo "$rest" | grep -o 'bytes_per_key=[0-9.]*' | cut -d= -f2)
+      printf '| keyed state %s, 1 M BIGINT keys | %.1f ns/op (%.0f bytes/key) | | |\n' "$name" "$ns" "$bpk"
     done
+fi
+
+# Memory: 1 M open keys, and a long run whose keys churn (windows close, state is freed).
+cat > "$tmp/keys.sql" <<'SQL'
+CREATE SOURCE bid WITH (connector = 'nexmark', table = 'bid', events = '1090000', seed = '1');
+CREATE SINK s AS SELECT date_time, count(*) AS n, max(price) AS p FROM bid GROUP BY date_time WITH (connector = 'blackhole');
+SQL
+build/weir run "$tmp/keys.sql" --stats-json "$tmp/keys.json"
+printf '| peak RSS, ~1 M open keys (GROUP BY date_time, EMIT ON UPDATE) | %.0f MB | | |\n' \
+  "$(echo "$(grep -o '"peak_rss_bytes": [0-9]*' "$tmp/keys.json" | cut -d' ' -f2) / 1000000" | bc -l)"
+for n in 10000000 50000000; do
+  sed "s/events = '10000000'/events = '$n'/" examples/nexmark/hop_count.sql > "$tmp/churn.sql"
+  build/weir run "$tmp/churn.sql" --stats-json "$tmp/churn.json"
+  printf '| peak RSS, HOP count per auction, %s events (keys churn) | %.0f MB | | |\n' "$n" \
+    "$(echo "$(grep -o '"peak_rss_bytes": [0-9]*' "$tmp/churn.json" | cut -d' ' -f2) / 1000000" | bc -l)"
+done
+
+if [ -x build/bench/csv_decode_bench ]; then
+  WEIR_FLIGHTS_CSV="$csv" build/bench/csv_decode_bench 2>/dev/null | grep -E '^BM_' | while read -r name rest; do
+    bps=$(echo "$rest" | grep -o 'bytes_per_second=[0-9.]*[kMG]/s' | cut -d= -f2)
+    [ -n "$bps" ] || continue
+    printf '| CSV %s, flights-3m | %sB/s (MiB) | | |\n' "$name" "${bps%/s}"
+  done
 fi

@@ -2,10 +2,13 @@
 
 #include <cstring>
 
+#include "state/bytes.h"
 #include "state/hash.h"
 
 namespace weir {
 namespace {
+
+using state_internal::CopyBytes;
 
 constexpr uint32_t kVarcharHeaderBytes = 1 + 4;  // null byte + length
 
@@ -28,32 +31,6 @@ struct VarDest {
 struct Bytes16 {
   uint64_t lo, hi;
 };
-
-/// memcpy for the short strings typical of group keys, without a library call: two
-/// overlapping word moves cover 4..16 bytes; longer strings use memcpy.
-inline void CopyBytes(uint8_t* dst, const char* src, uint32_t n) {
-  if (n <= 16) {
-    if (n >= 8) {
-      uint64_t a, b;
-      std::memcpy(&a, src, 8);
-      std::memcpy(&b, src + n - 8, 8);
-      std::memcpy(dst, &a, 8);
-      std::memcpy(dst + n - 8, &b, 8);
-    } else if (n >= 4) {
-      uint32_t a, b;
-      std::memcpy(&a, src, 4);
-      std::memcpy(&b, src + n - 4, 4);
-      std::memcpy(dst, &a, 4);
-      std::memcpy(dst + n - 4, &b, 4);
-    } else if (n > 0) {
-      dst[0] = static_cast<uint8_t>(src[0]);
-      dst[n >> 1] = static_cast<uint8_t>(src[n >> 1]);
-      dst[n - 1] = static_cast<uint8_t>(src[n - 1]);
-    }
-  } else {
-    std::memcpy(dst, src, n);
-  }
-}
 
 /// Writes null byte + value for rows [0, n) of a non-constant fixed-width column; `load(i)`
 /// yields row i's value as the unsigned type T (already canonical). A NULL row writes zeros.
@@ -104,8 +81,8 @@ void WriteConstant(int64_t n, const uint8_t* head, uint32_t head_len, const char
                    uint32_t tail_len, Dest dest) {
   for (int64_t i = 0; i < n; ++i) {
     uint8_t* p = dest.At(i);
-    std::memcpy(p, head, head_len);
-    std::memcpy(p + head_len, tail, tail_len);
+    CopyBytes(p, head, head_len);
+    CopyBytes(p + head_len, tail, tail_len);  // tail may be null when tail_len == 0
     dest.Advance(i, head_len + tail_len);
   }
 }
