@@ -47,7 +47,9 @@ stage "cli tests" tests/integration/cli_test.sh build
 stage "flights vs DuckDB" tests/integration/flights_oracle_test.sh build
 if [ "$quick" = 0 ]; then
   stage "build (asan+ubsan)" scripts/build.sh --sanitize
-  stage "unit + sql tests (asan+ubsan)" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest_stage build-asan
+  export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
+  stage "unit + sql tests (asan+ubsan)" ctest_stage build-asan
+  unset ASAN_OPTIONS UBSAN_OPTIONS
   stage "fuzz" scripts/fuzz.sh 20
 fi
 echo "$stage_pass passed, $stage_fail failed"

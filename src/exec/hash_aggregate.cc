@@ -15,10 +15,8 @@ constexpr uint64_t kTouched = 1;
 constexpr uint64_t kEmitted = 2;
 
 inline int64_t& RowCount(uint8_t* p) { return *reinterpret_cast<int64_t*>(p + kRowCountOffset); }
-inline int64_t RowCount(const uint8_t* p) { return *reinterpret_cast<const int64_t*>(p + kRowCountOffset); }
 inline uint64_t& Flags(uint8_t* p) { return *reinterpret_cast<uint64_t*>(p + kFlagsOffset); }
 
-inline int64_t FloorTo(int64_t ts, int64_t step) { return ts - (((ts % step) + step) % step); }
 
 }  // namespace
 

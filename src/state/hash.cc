@@ -55,8 +55,8 @@ uint64_t HashOneValue(const Column& col, int64_t i) {
       return HashWord(CanonicalDoubleBits(col.Get<double>(i)));
     case TypeId::kInterval: {
       const Interval v = col.Get<Interval>(i);
-      const uint64_t md = static_cast<uint32_t>(v.months) |
-                          (uint64_t{static_cast<uint32_t>(v.days)} << 32);
+      const uint64_t md =
+          static_cast<uint32_t>(v.months) | (uint64_t{static_cast<uint32_t>(v.days)} << 32);
       return HashCombine(HashWord(md), HashWord(static_cast<uint64_t>(v.micros)));
     }
     case TypeId::kVarchar: {
@@ -91,9 +91,8 @@ void HashColumn(const Column& col, int64_t n, bool combine, uint64_t* hashes) {
     }
     case TypeId::kInt32: {
       const int32_t* v = col.data<int32_t>();
-      HashRowsDispatch(col, n, combine, hashes, [v](int64_t i) {
-        return HashWord(static_cast<uint64_t>(int64_t{v[i]}));
-      });
+      HashRowsDispatch(col, n, combine, hashes,
+                       [v](int64_t i) { return HashWord(static_cast<uint64_t>(int64_t{v[i]})); });
       break;
     }
     case TypeId::kInt64:
@@ -113,8 +112,8 @@ void HashColumn(const Column& col, int64_t n, bool combine, uint64_t* hashes) {
     case TypeId::kInterval: {
       const Interval* v = col.data<Interval>();
       HashRowsDispatch(col, n, combine, hashes, [v](int64_t i) {
-        const uint64_t md = static_cast<uint32_t>(v[i].months) |
-                            (uint64_t{static_cast<uint32_t>(v[i].days)} << 32);
+        const uint64_t md =
+            static_cast<uint32_t>(v[i].months) | (uint64_t{static_cast<uint32_t>(v[i].days)} << 32);
         return HashCombine(HashWord(md), HashWord(static_cast<uint64_t>(v[i].micros)));
       });
       break;

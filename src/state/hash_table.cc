@@ -107,8 +107,7 @@ inline uint8_t* HashTable::Probe(const uint8_t* key, uint32_t len, uint32_t tag,
 }
 
 template <bool kFixed>
-inline uint8_t* HashTable::InsertAt(size_t index, const uint8_t* key, uint32_t len,
-                                    uint32_t tag) {
+inline uint8_t* HashTable::InsertAt(size_t index, const uint8_t* key, uint32_t len, uint32_t tag) {
   uint8_t* s = Slot(index);
   WEIR_DCHECK(Load32(s) == 0);
   Store32(s, tag);
@@ -149,8 +148,7 @@ inline uint8_t* HashTable::FindOrInsertReserved(const uint8_t* key, uint32_t len
   return InsertAt<kFixed>(index, key, len, tag) + payload_offset_;
 }
 
-uint8_t* HashTable::FindOrInsert(const uint8_t* key, uint32_t len, uint64_t hash,
-                                 bool* inserted) {
+uint8_t* HashTable::FindOrInsert(const uint8_t* key, uint32_t len, uint64_t hash, bool* inserted) {
   const uint32_t tag = TagOf(hash);
   const bool fixed = fixed_key_bytes_ != 0;
   WEIR_DCHECK(!fixed || len == fixed_key_bytes_);
@@ -181,8 +179,8 @@ uint8_t* HashTable::Find(const uint8_t* key, uint32_t len, uint64_t hash) const 
 // ---- batch paths ----------------------------------------------------------------------------
 
 template <bool kFixed>
-void HashTable::FindOrInsertBatchImpl(const KeyEncoder& keys, const uint64_t* hashes,
-                                      int64_t n, uint8_t** payloads, uint8_t* inserted) {
+void HashTable::FindOrInsertBatchImpl(const KeyEncoder& keys, const uint64_t* hashes, int64_t n,
+                                      uint8_t** payloads, uint8_t* inserted) {
   const int64_t ahead = std::min(n, kPrefetchDistance);
   for (int64_t i = 0; i < ahead; ++i) Prefetch(hashes[i]);
   const uint8_t* data = keys.data();
@@ -436,8 +434,8 @@ void ShardedHashTable::FindOrInsertBatchImpl(const KeyEncoder& keys, const uint6
   }
 }
 
-void ShardedHashTable::FindOrInsertBatch(const KeyEncoder& keys, const uint64_t* hashes,
-                                         int64_t n, uint8_t** payloads, uint8_t* inserted) {
+void ShardedHashTable::FindOrInsertBatch(const KeyEncoder& keys, const uint64_t* hashes, int64_t n,
+                                         uint8_t** payloads, uint8_t* inserted) {
   if (shards_.size() == 1) {
     shards_[0].FindOrInsertBatch(keys, hashes, n, payloads, inserted);
     return;

@@ -20,9 +20,10 @@
 //   then re-fetches for the next batch). Find/FindBatch/ForEach invalidate nothing.
 // - Thread-safety: none. A table has one owner thread; ShardedHashTable exists so that a later
 //   runtime can give each shard to its own core (exchange rows by hash), not for sharing.
-// - Memory accounting: MemoryBytes() is what the table holds — capacity × slot bytes plus the
-//   key arena's capacity — not what it uses. Capacity only grows (doubling at load 0.7);
-//   Clear() keeps capacity and arena, so a table reused for the next window never allocates.
+// - Memory accounting: MemoryBytes() is what the table holds — the slot array (capacity × slot
+//   bytes, rounded up to 64) plus the key arena's capacity — not what it uses. Capacity only
+//   grows (doubling at load 0.7); Clear() keeps capacity and arena, so a table reused for the
+//   next window never allocates.
 //   Allocation failure ends the process (std::bad_alloc), as everywhere in Weir; an operator
 //   that must bound its state checks MemoryBytes() against its budget between batches.
 // - Limits: ≤ 2^31 slots per table (≈ 1.5 G keys), a key ≤ 2^31 − 1 bytes (checked).
@@ -56,10 +57,12 @@
 // memory. Clear() empties the arena, keeping its capacity.
 //
 // Batch path. FindOrInsertBatch and FindBatch prefetch the home slot of row i + D while
-// probing row i (D = kPrefetchDistance), so up to D cache misses overlap; with 1 M keys the
-// table is larger than the last-level cache and the single-row path pays a full memory latency
+// probing row i (D = kPrefetchDistance = 24 ≈ memory latency / in-cache cost per row, measured
+// with bench/state_bench.cc), so the cache misses of D rows overlap; with 1 M keys the table
+// is larger than the last-level cache and the single-row path pays most of a memory latency
 // per lookup. The probe and key compare are specialized once per call (fixed vs variable keys),
-// never per row.
+// never per row. Slot arrays of 2 MiB and more are placed on transparent huge pages
+// (madvise), which removes the page walk from each random access.
 #pragma once
 
 #include <cstddef>

@@ -265,8 +265,7 @@ void KeyEncoder::Encode(const std::vector<const Column*>& cols, int64_t n) {
   }
 }
 
-void KeyEncoder::Decode(const uint8_t* key, uint32_t len,
-                        const std::vector<Column*>& out) const {
+void KeyEncoder::Decode(const uint8_t* key, uint32_t len, const std::vector<Column*>& out) const {
   WEIR_CHECK(out.size() == types_.size());
   const uint8_t* p = key;
   for (size_t j = 0; j < types_.size(); ++j) {
@@ -296,11 +295,29 @@ void KeyEncoder::Decode(const uint8_t* key, uint32_t len,
       c->AppendNull();
     } else {
       switch (w) {
-        case 1: c->Append<uint8_t>(*p); break;
-        case 4: { uint32_t v; std::memcpy(&v, p, 4); c->Append<uint32_t>(v); break; }
-        case 8: { uint64_t v; std::memcpy(&v, p, 8); c->Append<uint64_t>(v); break; }
-        case 16: { Interval v; std::memcpy(&v, p, 16); c->Append<Interval>(v); break; }
-        default: WEIR_CHECK(false);
+        case 1:
+          c->Append<uint8_t>(*p);
+          break;
+        case 4: {
+          uint32_t v;
+          std::memcpy(&v, p, 4);
+          c->Append<uint32_t>(v);
+          break;
+        }
+        case 8: {
+          uint64_t v;
+          std::memcpy(&v, p, 8);
+          c->Append<uint64_t>(v);
+          break;
+        }
+        case 16: {
+          Interval v;
+          std::memcpy(&v, p, 16);
+          c->Append<Interval>(v);
+          break;
+        }
+        default:
+          WEIR_CHECK(false);
       }
     }
     p += w;

@@ -55,9 +55,7 @@ class KeyEncoder {
   /// The constant key length when fixed(), else 0 (what HashTable's constructor takes).
   uint32_t fixed_key_bytes() const { return fixed_ ? fixed_key_bytes_ : 0; }
   const std::vector<DataType>& key_types() const { return types_; }
-  size_t MemoryBytes() const {
-    return keys_.capacity() + offsets_.capacity() + cursor_.capacity();
-  }
+  size_t MemoryBytes() const { return keys_.capacity() + offsets_.capacity() + cursor_.capacity(); }
 
   /// Decodes one key (as produced by Encode) by appending one value — or NULL — to each of
   /// `out` (one column per key type, same types). A per-row convenience; emitting many groups

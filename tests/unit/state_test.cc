@@ -177,9 +177,16 @@ void RunDifferential(Table& t, const DiffParams& p, uint64_t seed) {
     const uint64_t key_space = p.key_space_max * static_cast<uint64_t>(phase + 1) / 10 + 16;
     int insert_pct = 50, find_pct = 20;
     switch (phase % 3) {
-      case 0: insert_pct = 70; find_pct = 15; break;   // grow
-      case 1: insert_pct = 15; find_pct = 15; break;   // erase-heavy
-      default: break;                                  // mixed
+      case 0:
+        insert_pct = 70;
+        find_pct = 15;
+        break;  // grow
+      case 1:
+        insert_pct = 15;
+        find_pct = 15;
+        break;  // erase-heavy
+      default:
+        break;  // mixed
     }
     const std::string key = MakeKey(rng() % key_space, p.fixed_key_bytes);
     const uint64_t hash = KeyHash(key, p.hash_mode, hash_seed);
@@ -229,7 +236,8 @@ TEST(HashTableTest, DifferentialVariableKeys) {
   HashTable t(16, 0);
   RunDifferential(t, {0, HashMode::kGood, 1'000'000, 200'000, 16}, TestSeed(2));
   // Arena invariants after a long erase/insert history.
-  EXPECT_LE(t.arena_dead_bytes() * 2, std::max(t.arena_bytes(), HashTable::kArenaCompactMinBytes * 2));
+  EXPECT_LE(t.arena_dead_bytes() * 2,
+            std::max(t.arena_bytes(), HashTable::kArenaCompactMinBytes * 2));
 }
 
 TEST(HashTableTest, DifferentialWeakHashFixed) {
@@ -520,7 +528,8 @@ TEST(HashTableTest, ZeroPayloadAndMove) {
   EXPECT_EQ(other.payload_bytes(), 0u);
 }
 
-// ---- KeyEncoder ----------------------------------------------------------------------------------
+// ---- KeyEncoder
+// ----------------------------------------------------------------------------------
 
 /// A column of `n` random values of `type` drawn from a small domain (so rows repeat), with
 /// about 1 in 8 NULLs (the NULL rows carry random garbage underneath), or a constant column.
@@ -531,14 +540,23 @@ ColumnPtr RandomColumn(DataType type, int64_t n, std::mt19937_64& rng, bool cons
   for (int64_t i = 0; i < rows; ++i) {
     const uint64_t r = rng() % 13;
     switch (type.id) {
-      case TypeId::kNull: c->AppendNull(); continue;
-      case TypeId::kBoolean: c->Append<uint8_t>(r & 1); break;
-      case TypeId::kInt32: c->Append<int32_t>(static_cast<int32_t>(r) - 6); break;
+      case TypeId::kNull:
+        c->AppendNull();
+        continue;
+      case TypeId::kBoolean:
+        c->Append<uint8_t>(r & 1);
+        break;
+      case TypeId::kInt32:
+        c->Append<int32_t>(static_cast<int32_t>(r) - 6);
+        break;
       case TypeId::kInt64:
       case TypeId::kTimestamp:
       case TypeId::kDecimal:
-        c->Append<int64_t>(static_cast<int64_t>(r * 1'000'000'007ULL) - 5); break;
-      case TypeId::kDouble: c->Append<double>(static_cast<double>(r) / 4 - 1.5); break;
+        c->Append<int64_t>(static_cast<int64_t>(r * 1'000'000'007ULL) - 5);
+        break;
+      case TypeId::kDouble:
+        c->Append<double>(static_cast<double>(r) / 4 - 1.5);
+        break;
       case TypeId::kInterval:
         c->Append<Interval>({static_cast<int32_t>(r % 3), static_cast<int32_t>(r % 5),
                              static_cast<int64_t>(r) * 1000});
@@ -554,9 +572,9 @@ ColumnPtr RandomColumn(DataType type, int64_t n, std::mt19937_64& rng, bool cons
 }
 
 const std::vector<DataType> kAllTypes = {
-    DataType::Boolean(), DataType::Int32(),     DataType::Int64(),        DataType::Double(),
-    DataType::Decimal(12, 2), DataType::Varchar(), DataType::Timestamp(), DataType::IntervalType(),
-    DataType::Null()};
+    DataType::Boolean(),   DataType::Int32(),        DataType::Int64(),
+    DataType::Double(),    DataType::Decimal(12, 2), DataType::Varchar(),
+    DataType::Timestamp(), DataType::IntervalType(), DataType::Null()};
 
 std::string RowSignature(const std::vector<ColumnPtr>& cols, int64_t i) {
   std::string s;
@@ -595,8 +613,8 @@ TEST(KeyEncoderTest, RoundTripAllTypesNullsConstants) {
     KeyEncoder enc(types);
     enc.Encode(in, n);
     ASSERT_EQ(enc.num_keys(), n);
-    const bool has_varchar =
-        std::any_of(types.begin(), types.end(), [](DataType t) { return t.id == TypeId::kVarchar; });
+    const bool has_varchar = std::any_of(types.begin(), types.end(),
+                                         [](DataType t) { return t.id == TypeId::kVarchar; });
     ASSERT_EQ(enc.fixed(), !has_varchar);
 
     // Decode row by row and in one batch; both must reproduce every value and NULL.
@@ -684,7 +702,8 @@ TEST(KeyEncoderTest, DoubleCanonicalization) {
   EXPECT_NE(std::memcmp(enc.key(0), enc.key(5), 9), 0);
 }
 
-// ---- HashColumn ----------------------------------------------------------------------------------
+// ---- HashColumn
+// ----------------------------------------------------------------------------------
 
 TEST(HashColumnTest, EqualValuesEqualHashesAcrossLayouts) {
   WEIR_SEED_TRACE();
@@ -714,8 +733,14 @@ TEST(HashColumnTest, EqualValuesEqualHashesAcrossLayouts) {
     // Combining: constant column == its materialized form, as first or later column.
     ColumnPtr k = RandomColumn(type, n, rng, true);
     Column m(type);
-    m.CopyFrom(*k);
-    m.Materialize();
+    if (type.id == TypeId::kNull) {
+      // (Column::Materialize on a NULL-typed column memcpy's from a null buffer — a batch/
+      // issue reported separately — so build the expanded form directly.)
+      for (int64_t i = 0; i < n; ++i) m.AppendNull();
+    } else {
+      m.CopyFrom(*k);
+      m.Materialize();
+    }
     std::vector<uint64_t> hk(ha), hm(ha);
     HashColumn(*k, n, true, hk.data());
     HashColumn(m, n, true, hm.data());
@@ -799,6 +824,15 @@ TEST(HashBytesTest, LengthsAndSeeds) {
     EXPECT_TRUE(seen.insert(HashBytes(buf.data(), len)).second) << len;
     EXPECT_TRUE(seen.insert(HashBytes(buf.data(), len, 1)).second) << len;
   }
+  // Repeated-byte strings differ only in length ("a", "aa", ... and all-zero strings): the
+  // length must be mixed in.
+  for (char ch : {'\0', 'a'}) {
+    std::set<uint64_t> by_length;
+    for (size_t len = 0; len <= 40; ++len) {
+      const std::string s(len, ch);
+      EXPECT_TRUE(by_length.insert(HashBytes(s.data(), s.size())).second) << len;
+    }
+  }
   // A one-bit change anywhere changes the hash.
   for (size_t len : {1u, 3u, 8u, 15u, 16u, 17u, 33u, 64u, 80u}) {
     const uint64_t base = HashBytes(buf.data(), len);
@@ -810,7 +844,8 @@ TEST(HashBytesTest, LengthsAndSeeds) {
   }
 }
 
-// ---- batch API, with keys and hashes built from columns ------------------------------------------
+// ---- batch API, with keys and hashes built from columns
+// ------------------------------------------
 
 template <typename Table>
 void RunBatchAgainstModel(Table& t, const std::vector<DataType>& types, uint64_t seed) {
@@ -922,9 +957,7 @@ TEST(ShardedHashTableTest, ShardsSplitByTopBitsAndSumUp) {
 // ---- steady state allocates nothing ------------------------------------------------------------
 
 TEST(StateAllocationTest, SteadyStateAndClearRefillAllocateNothing) {
-#ifdef WEIR_NO_MALLOC_INTERPOSE
-  GTEST_SKIP() << "malloc interposition is disabled under AddressSanitizer";
-#else
+  // Under AddressSanitizer malloc is not interposed: only the MemoryBytes() checks run.
   const int64_t kRows = 4096;
   const int64_t kKeys = 100'000;
   struct Case {
@@ -945,7 +978,8 @@ TEST(StateAllocationTest, SteadyStateAndClearRefillAllocateNothing) {
         for (int64_t i = base; i < base + kRows; ++i) {
           const int64_t k = i % kKeys;
           if (t.id == TypeId::kVarchar) {
-            col->AppendString("g" + std::to_string(k) + std::string(static_cast<size_t>(k % 35), '-'));
+            col->AppendString("g" + std::to_string(k) +
+                              std::string(static_cast<size_t>(k % 35), '-'));
           } else {
             col->Append<int64_t>(k);
           }
@@ -983,6 +1017,7 @@ TEST(StateAllocationTest, SteadyStateAndClearRefillAllocateNothing) {
       for (const auto& b : batches) run_batch(b, false);
     }
     const size_t memory = table.MemoryBytes();
+    const size_t encoder_memory = enc.MemoryBytes();
     const size_t size = table.size();
     ASSERT_EQ(size, static_cast<size_t>(kKeys));
 
@@ -997,11 +1032,15 @@ TEST(StateAllocationTest, SteadyStateAndClearRefillAllocateNothing) {
       for (const auto& b : batches) run_batch(b, cycle == 1);
     }
     const int64_t allocations = g_allocations.load() - before;
+#ifndef WEIR_NO_MALLOC_INTERPOSE
     EXPECT_EQ(allocations, 0) << "key types " << c.types.size() << ", shards " << c.shards;
+#else
+    (void)allocations;
+#endif
     EXPECT_EQ(table.MemoryBytes(), memory);
+    EXPECT_EQ(enc.MemoryBytes(), encoder_memory);
     EXPECT_EQ(table.size(), size);
   }
-#endif
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 namespace weir {
 
@@ -74,6 +75,13 @@ Result<std::unique_ptr<Sink>> MakeFileSink(const Options& options, SchemaPtr sch
   WEIR_ASSIGN_OR_RETURN(std::string format, options.GetEnum("format", "csv", {"csv", "json"}));
   WEIR_ASSIGN_OR_RETURN(std::unique_ptr<Encoder> encoder,
                         MakeEncoder(format, std::move(schema), changelog, options));
+  // Like `mkdir -p`: a sink into a directory that does not exist yet creates it.
+  std::error_code ec;
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty() && !std::filesystem::exists(parent, ec)) {
+    std::filesystem::create_directories(parent, ec);
+    if (ec) return IOError("cannot create directory '{}' for '{}': {}", parent.string(), path, ec.message());
+  }
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return IOError("cannot create '{}': {}", path, std::strerror(errno));
   EncodedFdSink::Config config;
