@@ -214,11 +214,11 @@ void Column::Materialize() {
     for (int64_t i = 0; i < n; ++i) AppendString(v);
   } else {
     int w = type_.byte_width();
-    uint8_t one[16];
-    std::memcpy(one, values_.data(), static_cast<size_t>(w));
+    uint8_t one[16] = {};
+    if (w > 0) std::memcpy(one, values_.data(), static_cast<size_t>(w));
     ResetEmpty();
     values_.Resize(static_cast<size_t>(n * w));
-    for (int64_t i = 0; i < n; ++i) std::memcpy(values_.data() + i * w, one, static_cast<size_t>(w));
+    for (int64_t i = 0; w > 0 && i < n; ++i) std::memcpy(values_.data() + i * w, one, static_cast<size_t>(w));
     length_ = n;
   }
   if (!valid) {

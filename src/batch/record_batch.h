@@ -9,6 +9,7 @@
 // and must copy (or take a ColumnPtr reference to) anything it keeps. Not thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -73,6 +74,24 @@ class RecordBatch {
     return ops_.data();
   }
   void DisableOps() { has_ops_ = false; }
+  /// Gives this batch (whose num_rows() is already set) the ops of `in`, row for row, or none.
+  void CopyOpsFrom(const RecordBatch& in) {
+    if (!in.has_ops()) {
+      DisableOps();
+      return;
+    }
+    Op* ops = EnableOps();
+    std::copy(in.ops(), in.ops() + num_rows_, ops);
+  }
+  /// Gives this batch the ops of `in`'s rows sel[0..num_rows()), or none.
+  void GatherOpsFrom(const RecordBatch& in, const uint32_t* sel) {
+    if (!in.has_ops()) {
+      DisableOps();
+      return;
+    }
+    Op* ops = EnableOps();
+    for (int64_t i = 0; i < num_rows_; ++i) ops[i] = in.ops()[sel[i]];
+  }
 
   /// Debug rendering, one row a line, values separated by ", ".
   std::string ToString() const;

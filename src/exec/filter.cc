@@ -39,15 +39,8 @@ Status FilterOperator::Push(const RecordBatch& batch) {
     Column* dst = ReuseColumn(&cols[c], src.type());
     dst->Gather(src, sel, k);
   }
-  if (batch.has_ops()) {
-    Op* ops = nullptr;
-    out_.set_num_rows(k);
-    ops = out_.EnableOps();
-    for (int64_t i = 0; i < k; ++i) ops[i] = batch.ops()[sel[i]];
-  } else {
-    out_.DisableOps();
-  }
   out_.set_num_rows(k);
+  out_.GatherOpsFrom(batch, sel);
   return output_->Push(out_);
 }
 

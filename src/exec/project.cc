@@ -15,12 +15,7 @@ Status ProjectOperator::Push(const RecordBatch& batch) {
     cols[i] = *c;
   }
   out_.set_num_rows(batch.num_rows());
-  if (batch.has_ops()) {
-    Op* ops = out_.EnableOps();
-    std::copy(batch.ops(), batch.ops() + batch.num_rows(), ops);
-  } else {
-    out_.DisableOps();
-  }
+  out_.CopyOpsFrom(batch);
   Status s = output_->Push(out_);
   // Drop our references so the evaluators can reuse their columns next batch.
   for (auto& c : cols) c.reset();

@@ -30,12 +30,7 @@ Status ColumnSelectOperator::Push(const RecordBatch& batch) {
   cols.resize(columns_.size());
   for (size_t i = 0; i < columns_.size(); ++i) cols[i] = batch.column(static_cast<size_t>(columns_[i]));
   out_.set_num_rows(batch.num_rows());
-  if (batch.has_ops()) {
-    Op* ops = out_.EnableOps();
-    std::copy(batch.ops(), batch.ops() + batch.num_rows(), ops);
-  } else {
-    out_.DisableOps();
-  }
+  out_.CopyOpsFrom(batch);
   Status s = output_->Push(out_);
   for (auto& c : cols) c.reset();
   return s;

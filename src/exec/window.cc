@@ -18,12 +18,7 @@ void GatherInto(const RecordBatch& in, const uint32_t* sel, int64_t n, RecordBat
     dst->Gather(*in.column(c), sel, n);
   }
   out->set_num_rows(n);
-  if (in.has_ops()) {
-    Op* ops = out->EnableOps();
-    for (int64_t i = 0; i < n; ++i) ops[i] = in.ops()[sel[i]];
-  } else {
-    out->DisableOps();
-  }
+  out->GatherOpsFrom(in, sel);
 }
 
 }  // namespace

@@ -14,46 +14,7 @@
 
 #include "weir/database.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define WEIR_NO_MALLOC_INTERPOSE 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define WEIR_NO_MALLOC_INTERPOSE 1
-#endif
-#endif
-
-#ifndef WEIR_NO_MALLOC_INTERPOSE
-namespace {
-std::atomic<int64_t> g_allocs{0};
-}
-extern "C" {
-void* __libc_malloc(size_t);
-void* __libc_calloc(size_t, size_t);
-void* __libc_realloc(void*, size_t);
-void* __libc_memalign(size_t, size_t);
-void* malloc(size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  return __libc_malloc(n);
-}
-void* calloc(size_t n, size_t m) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  return __libc_calloc(n, m);
-}
-void* realloc(void* p, size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  return __libc_realloc(p, n);
-}
-void* aligned_alloc(size_t a, size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  return __libc_memalign(a, n);
-}
-int posix_memalign(void** out, size_t a, size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  *out = __libc_memalign(a, n);
-  return *out ? 0 : 12;
-}
-}
-#endif
+#include "counting_malloc.h"
 
 namespace weir {
 namespace {
@@ -63,10 +24,10 @@ int64_t CountRun(const std::string& script) {
   Database db;
   Status st = db.Execute(script, [](const StatementResult&) { return Status::OK(); });
   EXPECT_TRUE(st.ok()) << st.ToString();
-  int64_t before = g_allocs.load();
+  int64_t before = weir_test::AllocationCount();
   st = db.Run();
   EXPECT_TRUE(st.ok()) << st.ToString();
-  return g_allocs.load() - before;
+  return weir_test::AllocationCount() - before;
 }
 
 std::string NexmarkScript(int64_t events) {

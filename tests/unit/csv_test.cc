@@ -15,48 +15,7 @@
 #include "formats/format.h"
 #include "types/datetime.h"
 
-// Counting allocator (as in alloc_test.cc): every malloc-family call is counted, to check that
-// steady-state decoding and encoding allocate nothing. Off under ASan, which owns malloc.
-#if defined(__SANITIZE_ADDRESS__)
-#define WEIR_NO_MALLOC_INTERPOSE 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define WEIR_NO_MALLOC_INTERPOSE 1
-#endif
-#endif
-#ifndef WEIR_NO_MALLOC_INTERPOSE
-#include <atomic>
-namespace {
-std::atomic<int64_t> g_allocs{0};
-}
-extern "C" {
-void* __libc_malloc(size_t);
-void* __libc_calloc(size_t, size_t);
-void* __libc_realloc(void*, size_t);
-void* __libc_memalign(size_t, size_t);
-void* malloc(size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  return __libc_malloc(n);
-}
-void* calloc(size_t n, size_t m) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  return __libc_calloc(n, m);
-}
-void* realloc(void* p, size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  return __libc_realloc(p, n);
-}
-void* aligned_alloc(size_t a, size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  return __libc_memalign(a, n);
-}
-int posix_memalign(void** out, size_t a, size_t n) {
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  *out = __libc_memalign(a, n);
-  return *out ? 0 : 12;
-}
-}
-#endif
+#include "counting_malloc.h"
 
 namespace weir {
 namespace {
@@ -807,13 +766,13 @@ TEST(CsvSteadyState, DecodeAndEncodeAllocateNothing) {
       }
     }
   };
-  int64_t cold = g_allocs.load();
+  int64_t cold = weir_test::AllocationCount();
   pass();
-  cold = g_allocs.load() - cold;
+  cold = weir_test::AllocationCount() - cold;
   pass();  // warm: every buffer at its high-water mark
-  int64_t before = g_allocs.load();
+  int64_t before = weir_test::AllocationCount();
   pass();
-  int64_t allocations = g_allocs.load() - before;
+  int64_t allocations = weir_test::AllocationCount() - before;
   ASSERT_TRUE(ok);
   EXPECT_EQ(rows, 3 * 2 * 20000);
   EXPECT_GT(cold, 0);  // the counter works: the first pass grows the buffers

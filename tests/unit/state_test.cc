@@ -21,50 +21,8 @@
 #include "batch/column.h"
 #include "state/hash_table.h"
 
-// ---- counting allocator ------------------------------------------------------------------------
-// Every malloc-family call in this process is counted (operator new goes through malloc);
-// disabled under AddressSanitizer, which owns malloc.
-#if defined(__SANITIZE_ADDRESS__)
-#define WEIR_NO_MALLOC_INTERPOSE 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define WEIR_NO_MALLOC_INTERPOSE 1
-#endif
-#endif
-
-namespace {
-std::atomic<int64_t> g_allocations{0};
-}
-
-#ifndef WEIR_NO_MALLOC_INTERPOSE
-extern "C" {
-void* __libc_malloc(size_t);
-void* __libc_calloc(size_t, size_t);
-void* __libc_realloc(void*, size_t);
-void* __libc_memalign(size_t, size_t);
-void* malloc(size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_malloc(n);
-}
-void* calloc(size_t n, size_t m) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_calloc(n, m);
-}
-void* realloc(void* p, size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_realloc(p, n);
-}
-void* aligned_alloc(size_t a, size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_memalign(a, n);
-}
-int posix_memalign(void** out, size_t a, size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  *out = __libc_memalign(a, n);
-  return *out ? 0 : 12;
-}
-}
-#endif
+// Every malloc-family call in this process is counted (see counting_malloc.h).
+#include "counting_malloc.h"
 
 namespace weir {
 namespace {
@@ -1021,7 +979,7 @@ TEST(StateAllocationTest, SteadyStateAndClearRefillAllocateNothing) {
     const size_t size = table.size();
     ASSERT_EQ(size, static_cast<size_t>(kKeys));
 
-    const int64_t before = g_allocations.load();
+    const int64_t before = weir_test::AllocationCount();
     // (1) A steady stream on existing keys, batch and single-row paths.
     for (int rep = 0; rep < 3; ++rep) {
       for (const auto& b : batches) run_batch(b, rep == 1);
@@ -1031,7 +989,7 @@ TEST(StateAllocationTest, SteadyStateAndClearRefillAllocateNothing) {
       table.Clear();
       for (const auto& b : batches) run_batch(b, cycle == 1);
     }
-    const int64_t allocations = g_allocations.load() - before;
+    const int64_t allocations = weir_test::AllocationCount() - before;
 #ifndef WEIR_NO_MALLOC_INTERPOSE
     EXPECT_EQ(allocations, 0) << "key types " << c.types.size() << ", shards " << c.shards;
 #else
