@@ -46,6 +46,40 @@ class Binder {
  public:
   explicit Binder(const BindContext& ctx) : ctx_(ctx) {}
 
+  // Common table expressions visible to this query (inner definitions shadow outer ones).
+  struct Cte {
+    const PgQuery__SelectStmt* query;
+    const PgQuery__CommonTableExpr* def;
+  };
+  std::vector<std::pair<std::string, Cte>> ctes_;
+
+  const Cte* FindCte(const std::string& name) const {
+    for (auto it = ctes_.rbegin(); it != ctes_.rend(); ++it)
+      if (it->first == name) return &it->second;
+    return nullptr;
+  }
+
+  // Binds a nested SELECT (subquery in FROM, CTE) with a fresh binder that sees the same CTEs.
+  Result<PlanPtr> BindNested(const PgQuery__SelectStmt* q, int32_t location) {
+    Binder sub(ctx_);
+    sub.ctes_ = ctes_;
+    WEIR_ASSIGN_OR_RETURN(PlanPtr plan, sub.BindSelect(q, location));
+    if (plan->HasSnapshotOnlyNodes())
+      return Unsupported(location, "ORDER BY / LIMIT inside a subquery are not supported");
+    return plan;
+  }
+
+  // Makes the columns of a nested plan the current scope, under `qualifier`.
+  void ScopeFromPlan(const PlanPtr& plan, const std::string& qualifier, const PgQuery__Alias* alias) {
+    std::vector<ScopeColumn> scope;
+    for (size_t i = 0; i < plan->schema->num_fields(); ++i) {
+      std::string name = plan->schema->field(i).name;
+      if (alias && i < alias->n_colnames && StringOf(alias->colnames[i])) name = StringOf(alias->colnames[i]);
+      scope.push_back({Lower(qualifier), name, plan->schema->field(i).type, static_cast<int>(i)});
+    }
+    scope_ = std::move(scope);
+  }
+
   std::string Pos(int32_t location) const {
     return ctx_.lines->Position(ctx_.base_offset + static_cast<size_t>(location < 0 ? 0 : location));
   }
@@ -68,7 +102,15 @@ class Binder {
     location_ = location;
     if (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE && s->op != PG_QUERY__SET_OPERATION__SET_OPERATION_UNDEFINED)
       return Unsupported(location, "UNION / INTERSECT / EXCEPT are not supported yet");
-    if (s->with_clause) return Unsupported(s->with_clause->location, "WITH (common table expressions) is not supported yet");
+    if (s->with_clause) {
+      if (s->with_clause->recursive) return Unsupported(s->with_clause->location, "WITH RECURSIVE is not supported");
+      for (size_t i = 0; i < s->with_clause->n_ctes; ++i) {
+        const PgQuery__CommonTableExpr* cte = s->with_clause->ctes[i]->common_table_expr;
+        if (!cte->ctequery || cte->ctequery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+          return Unsupported(cte->location, "only SELECT is supported in WITH");
+        ctes_.push_back({Lower(cte->ctename), Cte{cte->ctequery->select_stmt, cte}});
+      }
+    }
     if (s->n_values_lists) return Unsupported(location, "VALUES lists are not supported yet");
     if (s->n_distinct_clause) return Unsupported(location, "SELECT DISTINCT is not supported yet");
     if (s->n_window_clause) return Unsupported(location, "WINDOW clauses are not supported yet");
@@ -328,6 +370,25 @@ class Binder {
       case PG_QUERY__NODE__NODE_RANGE_VAR: {
         const PgQuery__RangeVar* rv = n->range_var;
         std::string name = rv->relname;
+        if (const Cte* cte = FindCte(Lower(name))) {
+          WEIR_ASSIGN_OR_RETURN(PlanPtr plan, BindNested(cte->query, cte->def->location));
+          if (cte->def->n_aliascolnames) {
+            if (cte->def->n_aliascolnames > plan->schema->num_fields())
+              return BindErr(cte->def->location, "WITH query \"{}\" has {} columns available but {} columns specified",
+                             name, plan->schema->num_fields(), cte->def->n_aliascolnames);
+            std::vector<ExprPtr> exprs;
+            std::vector<std::string> names;
+            for (size_t i = 0; i < plan->schema->num_fields(); ++i) {
+              const Field& f = plan->schema->field(i);
+              std::string nm = i < cte->def->n_aliascolnames ? StringOf(cte->def->aliascolnames[i]) : f.name;
+              exprs.push_back(MakeColumnRef(static_cast<int>(i), f.type, f.name));
+              names.push_back(nm);
+            }
+            plan = MakeProject(plan, exprs, names);
+          }
+          ScopeFromPlan(plan, rv->alias && rv->alias->aliasname ? rv->alias->aliasname : name, rv->alias);
+          return plan;
+        }
         auto rel = ctx_.lookup ? ctx_.lookup(name) : std::nullopt;
         if (!rel) return BindErr(rv->location, "relation \"{}\" does not exist", name);
         std::string qualifier = rv->alias && rv->alias->aliasname ? rv->alias->aliasname : name;
@@ -359,8 +420,24 @@ class Binder {
       }
       case PG_QUERY__NODE__NODE_JOIN_EXPR:
         return Unsupported(-1, "joins are not supported yet");
-      case PG_QUERY__NODE__NODE_RANGE_SUBSELECT:
-        return Unsupported(-1, "subqueries in FROM are not supported yet");
+      case PG_QUERY__NODE__NODE_RANGE_SUBSELECT: {
+        const PgQuery__RangeSubselect* rs = n->range_subselect;
+        if (rs->lateral) return Unsupported(-1, "LATERAL subqueries are not supported");
+        if (!rs->subquery || rs->subquery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+          return Unsupported(-1, "unsupported subquery");
+        WEIR_ASSIGN_OR_RETURN(PlanPtr plan, BindNested(rs->subquery->select_stmt, location_));
+        ScopeFromPlan(plan, rs->alias && rs->alias->aliasname ? rs->alias->aliasname : "", rs->alias);
+        if (rs->alias && rs->alias->n_colnames) {
+          std::vector<ExprPtr> exprs;
+          std::vector<std::string> names;
+          for (const auto& c : scope_) {
+            exprs.push_back(MakeColumnRef(c.index, c.type, plan->schema->field(static_cast<size_t>(c.index)).name));
+            names.push_back(c.name);
+          }
+          plan = MakeProject(plan, exprs, names);
+        }
+        return plan;
+      }
       default:
         return Unsupported(-1, "unsupported FROM item");
     }
@@ -381,6 +458,9 @@ class Binder {
     if (rel_arg->node_case != PG_QUERY__NODE__NODE_COLUMN_REF || rel_arg->column_ref->n_fields != 1)
       return BindErr(Location(rel_arg), "the first argument of {}() must be a source or view name", upper);
     std::string rel_name = StringOf(rel_arg->column_ref->fields[0]);
+    if (FindCte(Lower(rel_name)))
+      return Unsupported(rel_arg->column_ref->location,
+                         "{}() over a WITH query is not supported yet; create a materialized view and window that", upper);
     auto rel = ctx_.lookup ? ctx_.lookup(rel_name) : std::nullopt;
     if (!rel) return BindErr(rel_arg->column_ref->location, "relation \"{}\" does not exist", rel_name);
     std::string qualifier = Lower(alias && alias->aliasname ? alias->aliasname : rel->name);
