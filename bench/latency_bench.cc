@@ -70,13 +70,13 @@ int Main(int argc, char** argv) {
   Options opts;
   opts.Set("table", "bid").IgnoreError();
   opts.Set("events", std::to_string(events)).IgnoreError();
-  auto source = MakeNexmarkSource(opts, *schema, (*pipeline)->scan_projection);
+  auto source = MakeNexmarkSource(opts, *schema, (*pipeline)->scans[0].projection);
   if (!source.ok()) return 1;
 
   std::vector<double> latencies_us;
   latencies_us.reserve(static_cast<size_t>(events / batch_rows + 1));
   RecordBatch batch;
-  Operator* head = (*pipeline)->head();
+  Operator* head = (*pipeline)->scans[0].entry;
   const auto t0 = Clock::now();
   int64_t offered = 0;
   while (true) {

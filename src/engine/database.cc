@@ -63,12 +63,12 @@ struct SinkEntry {
   uint64_t seq = 0;
 };
 
-// One source reader feeding the pipelines that started in this run.
+// One source reader feeding the scans of the pipelines that started in this run.
 struct Runner {
   SourceEntry* source;
   std::unique_ptr<Source> reader;
   FanOutOperator fanout;
-  std::vector<Pipeline*> pipelines;
+  std::vector<ScanInput*> scans;
   bool done = false;
   RecordBatch batch;
   // Event time: the watermark expression over the reader's columns, and its tracker.
@@ -277,7 +277,7 @@ struct Database::Impl {
     if (!built.ok()) return At(st.query_offset, built.status());
     e->pipeline = std::move(built).value();
     if (explain_only) {
-      *explain = e->pipeline->Explain(ScanDetail(*e->pipeline));
+      *explain = e->pipeline->Explain(ScanDetailFn());
       return Status::OK();
     }
     views[key] = std::move(e);
@@ -329,7 +329,7 @@ struct Database::Impl {
       auto terminal = std::make_unique<CollectOperator>(plan->schema);
       WEIR_ASSIGN_OR_RETURN(e->pipeline, BuildPipeline(plan, std::move(terminal)));
       *explain = "Sink " + st.name + " (" + st.options.GetString("connector") + ")\n";
-      std::string inner = e->pipeline->Explain(ScanDetail(*e->pipeline));
+      std::string inner = e->pipeline->Explain(ScanDetailFn());
       // Drop the Collect line, indent the rest.
       inner = inner.substr(inner.find('\n') + 1);
       *explain += inner;
@@ -362,15 +362,17 @@ struct Database::Impl {
     };
   }
 
-  std::string ScanDetail(const Pipeline& p) const {
-    if (p.scan_kind == ObjectKind::kSource) {
-      auto it = sources.find(Lower(p.scan_relation));
-      if (it != sources.end()) return " (" + it->second->description + ")";
-    }
-    return "";
+  std::function<std::string(const LogicalPlan&)> ScanDetailFn() const {
+    return [this](const LogicalPlan& scan) -> std::string {
+      if (scan.relation_kind == ObjectKind::kSource) {
+        auto it = sources.find(Lower(scan.relation));
+        if (it != sources.end()) return " (" + it->second->description + ")";
+      }
+      return "";
+    };
   }
 
-  bool DependsOn(const Pipeline& p, const std::string& name) const { return Lower(p.scan_relation) == name; }
+  bool DependsOn(const Pipeline& p, const std::string& name) const { return p.ReadsRelation(name); }
 
   Status Drop(const Statement& st) {
     std::string key = Lower(st.name);
@@ -421,10 +423,11 @@ struct Database::Impl {
   }
 
   void Unsubscribe(Pipeline& p) {
-    if (p.scan_kind != ObjectKind::kMaterializedView) return;
-    auto it = views.find(Lower(p.scan_relation));
-    if (it == views.end()) return;
-    it->second->subscribers.RemoveOutput(p.adapter ? p.adapter.get() : p.head());
+    for (ScanInput& s : p.scans) {
+      if (s.kind != ObjectKind::kMaterializedView) continue;
+      auto it = views.find(Lower(s.relation));
+      if (it != views.end()) it->second->subscribers.RemoveOutput(s.attached());
+    }
   }
 
   StatementResult Show(ObjectKind kind) {
@@ -434,7 +437,11 @@ struct Database::Impl {
         for (const auto& [k, v] : sources) rows.push_back({v->name, v->description});
         return RowsResult("SHOW", VarcharSchema({"name", "connector"}), rows);
       case ObjectKind::kMaterializedView:
-        for (const auto& [k, v] : views) rows.push_back({v->name, v->pipeline->scan_relation});
+        for (const auto& [k, v] : views) {
+          std::string from;
+          for (const ScanInput& s : v->pipeline->scans) from += (from.empty() ? "" : ", ") + s.relation;
+          rows.push_back({v->name, from});
+        }
         return RowsResult("SHOW", VarcharSchema({"name", "from"}), rows);
       case ObjectKind::kSink:
         for (const auto& [k, v] : sinks)
@@ -473,31 +480,35 @@ struct Database::Impl {
     auto terminal = std::make_unique<CollectOperator>(plan->schema);
     CollectOperator* collect = terminal.get();
     WEIR_ASSIGN_OR_RETURN(auto p, BuildPipeline(plan, std::move(terminal)));
-    if (p->scan_kind == ObjectKind::kMaterializedView) {
-      ViewEntry& v = *views[Lower(p->scan_relation)];
-      std::vector<int> all;
-      for (size_t i = 0; i < v.schema->num_fields(); ++i) all.push_back(static_cast<int>(i));
-      Operator* in = p->Attach(all);
-      auto snapshot = v.store->Snapshot();
-      for (const auto& chunk : snapshot->chunks()) WEIR_RETURN_IF_ERROR(in->Push(*chunk));
-      WEIR_RETURN_IF_ERROR(in->PushWatermark(Operator::kFinalWatermark));
-      WEIR_RETURN_IF_ERROR(in->Finish());
-      return collect->store();
+    // Each scan is read to its end in turn (every input is bounded), then ends with the final
+    // watermark and Finish().
+    for (ScanInput& scan : p->scans) {
+      if (scan.kind == ObjectKind::kMaterializedView) {
+        ViewEntry& v = *views[Lower(scan.relation)];
+        std::vector<int> all;
+        for (size_t i = 0; i < v.schema->num_fields(); ++i) all.push_back(static_cast<int>(i));
+        Operator* in = scan.Attach(all);
+        auto snapshot = v.store->Snapshot();
+        for (const auto& chunk : snapshot->chunks()) WEIR_RETURN_IF_ERROR(in->Push(*chunk));
+        WEIR_RETURN_IF_ERROR(in->PushWatermark(Operator::kFinalWatermark));
+        WEIR_RETURN_IF_ERROR(in->Finish());
+        continue;
+      }
+      SourceEntry& s = *sources[Lower(scan.relation)];
+      if (!s.bounded)
+        return At(offset, NotSupported("SELECT from unbounded source \"{}\" would never finish; "
+                                       "create a materialized view or a sink instead", s.name));
+      WEIR_ASSIGN_OR_RETURN(auto reader, MakeSource(s.options, s.schema, scan.projection));
+      RecordBatch batch;
+      while (true) {
+        if (db->cancelled()) return Cancelled("query cancelled");
+        WEIR_ASSIGN_OR_RETURN(PollResult r, reader->Next(&batch, options.batch_rows));
+        if (r == PollResult::kEnd) break;
+        if (r == PollResult::kBatch) WEIR_RETURN_IF_ERROR(scan.entry->Push(batch));
+      }
+      WEIR_RETURN_IF_ERROR(scan.entry->PushWatermark(Operator::kFinalWatermark));
+      WEIR_RETURN_IF_ERROR(scan.entry->Finish());
     }
-    SourceEntry& s = *sources[Lower(p->scan_relation)];
-    if (!s.bounded)
-      return At(offset, NotSupported("SELECT from unbounded source \"{}\" would never finish; "
-                                     "create a materialized view or a sink instead", s.name));
-    WEIR_ASSIGN_OR_RETURN(auto reader, MakeSource(s.options, s.schema, p->scan_projection));
-    RecordBatch batch;
-    while (true) {
-      if (db->cancelled()) return Cancelled("query cancelled");
-      WEIR_ASSIGN_OR_RETURN(PollResult r, reader->Next(&batch, options.batch_rows));
-      if (r == PollResult::kEnd) break;
-      if (r == PollResult::kBatch) WEIR_RETURN_IF_ERROR(p->head()->Push(batch));
-    }
-    WEIR_RETURN_IF_ERROR(p->head()->PushWatermark(Operator::kFinalWatermark));
-    WEIR_RETURN_IF_ERROR(p->head()->Finish());
     return collect->store();
   }
 
@@ -519,38 +530,41 @@ struct Database::Impl {
     if (pending.empty()) return Status::OK();
 
     std::map<std::string, std::unique_ptr<Runner>> runners;
-    std::vector<std::pair<Pipeline*, ViewEntry*>> backfills;
+    std::vector<std::pair<ScanInput*, ViewEntry*>> backfills;
     for (auto& [seq, p] : pending) {
-      if (p->scan_kind == ObjectKind::kMaterializedView) {
-        ViewEntry& up = *views[Lower(p->scan_relation)];
-        std::vector<int> all;
-        for (size_t i = 0; i < up.schema->num_fields(); ++i) all.push_back(static_cast<int>(i));
-        Operator* in = p->Attach(all);
-        if (up.pipeline->started) backfills.push_back({p, &up});
-        up.subscribers.AddOutput(in);
-        p->started = true;
-        continue;
+      p->started = true;
+      for (ScanInput& scan : p->scans) {
+        if (scan.kind == ObjectKind::kMaterializedView) {
+          ViewEntry& up = *views[Lower(scan.relation)];
+          std::vector<int> all;
+          for (size_t i = 0; i < up.schema->num_fields(); ++i) all.push_back(static_cast<int>(i));
+          Operator* in = scan.Attach(all);
+          if (up.pipeline->started && up.pipeline.get() != p) backfills.push_back({&scan, &up});
+          up.subscribers.AddOutput(in);
+          continue;
+        }
+        auto& r = runners[Lower(scan.relation)];
+        if (!r) {
+          r = std::make_unique<Runner>();
+          r->source = sources[Lower(scan.relation)].get();
+        }
+        r->scans.push_back(&scan);
       }
-      auto& r = runners[Lower(p->scan_relation)];
-      if (!r) {
-        r = std::make_unique<Runner>();
-        r->source = sources[Lower(p->scan_relation)].get();
-      }
-      r->pipelines.push_back(p);
     }
-    // Views created in an earlier run: replay their contents into new subscribers.
-    for (auto& [p, up] : backfills) {
-      Operator* in = p->adapter ? p->adapter.get() : p->head();
+    // Views filled in an earlier run: replay their contents into new subscribers.
+    for (auto& [scan, up] : backfills) {
+      Operator* in = scan->attached();
       auto snapshot = up->store->Snapshot();
       for (const auto& chunk : snapshot->chunks()) WEIR_RETURN_IF_ERROR(in->Push(*chunk));
-      if (up->pipeline->finished) {
+      if (up->pipeline->finished()) {
+        WEIR_RETURN_IF_ERROR(in->PushWatermark(Operator::kFinalWatermark));
         WEIR_RETURN_IF_ERROR(in->Finish());
-        p->finished = true;
+        scan->finished = true;
       }
     }
     for (auto& [name, r] : runners) {
       std::vector<int> cols;
-      for (Pipeline* p : r->pipelines) cols.insert(cols.end(), p->scan_projection.begin(), p->scan_projection.end());
+      for (ScanInput* sc : r->scans) cols.insert(cols.end(), sc->projection.begin(), sc->projection.end());
       // The watermark expression reads its columns too.
       const SourceEntry& src = *r->source;
       std::vector<bool> wm_cols(src.schema->num_fields(), false);
@@ -568,10 +582,7 @@ struct Database::Impl {
         for (size_t i = 0; i < cols.size(); ++i) mapping[static_cast<size_t>(cols[i])] = static_cast<int>(i);
         r->watermark_expr = std::make_unique<ExprEvaluator>(RemapColumns(src.watermark_expr, mapping));
       }
-      for (Pipeline* p : r->pipelines) {
-        r->fanout.AddOutput(p->Attach(cols));
-        p->started = true;
-      }
+      for (ScanInput* sc : r->scans) r->fanout.AddOutput(sc->Attach(cols));
     }
 
     using Clock = std::chrono::steady_clock;
@@ -612,7 +623,7 @@ struct Database::Impl {
           status = AdvanceWatermark(r.get(), Operator::kFinalWatermark);
           if (!status.ok()) break;
           status = r->fanout.Finish();
-          for (Pipeline* p : r->pipelines) p->finished = true;
+          for (ScanInput* sc : r->scans) sc->finished = true;
           if (!status.ok()) break;
         }
       }
@@ -657,6 +668,20 @@ struct Database::Impl {
       r->source->watermark_us = std::max(r->source->watermark_us, r->watermark_us);
       // Detach: the readers of this run are gone; pipelines keep their operators.
       r->reader.reset();
+    }
+    // A scan of a view has ended when the view's own inputs have (views in creation order).
+    std::vector<std::pair<uint64_t, Pipeline*>> all;
+    for (auto& [k, v] : views) all.push_back({v->seq, v->pipeline.get()});
+    for (auto& [k, v] : sinks)
+      if (v->pipeline) all.push_back({v->seq, v->pipeline.get()});
+    std::sort(all.begin(), all.end());
+    for (auto& [seq, p] : all) {
+      if (!p->started) continue;
+      for (ScanInput& scan : p->scans) {
+        if (scan.kind != ObjectKind::kMaterializedView || scan.finished) continue;
+        auto it = views.find(Lower(scan.relation));
+        if (it != views.end() && it->second->pipeline->finished()) scan.finished = true;
+      }
     }
     for (auto& [k, s] : sinks) {
       if (!s->sink) continue;
@@ -726,7 +751,7 @@ Status Database::Execute(std::string_view script, const ResultCallback& on_resul
           WEIR_ASSIGN_OR_RETURN(PlanPtr plan, impl_->PlanQuery(inner.query, inner.query_offset, so));
           auto terminal = std::make_unique<CollectOperator>(plan->schema);
           WEIR_ASSIGN_OR_RETURN(auto p, BuildPipeline(plan, std::move(terminal)));
-          text = p->Explain(impl_->ScanDetail(*p));
+          text = p->Explain(impl_->ScanDetailFn());
           text = text.substr(text.find('\n') + 1);  // drop the Collect line
           // Re-indent: the first remaining line is the root.
           std::string out;

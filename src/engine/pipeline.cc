@@ -4,62 +4,88 @@
 
 #include "exec/filter.h"
 #include "exec/hash_aggregate.h"
-#include "exec/window.h"
 #include "exec/project.h"
 #include "exec/terminal.h"
+#include "exec/union_all.h"
+#include "exec/window.h"
 
 namespace weir {
 
-Operator* Pipeline::Attach(const std::vector<int>& input_columns) {
-  if (input_columns == scan_projection) return head();
+Operator* ScanInput::Attach(const std::vector<int>& input_columns) {
+  adapter.reset();
+  if (input_columns == projection) return entry;
   std::vector<int> picks;
-  for (int c : scan_projection) {
+  for (int c : projection) {
     auto it = std::find(input_columns.begin(), input_columns.end(), c);
     WEIR_CHECK(it != input_columns.end());
     picks.push_back(static_cast<int>(it - input_columns.begin()));
   }
   std::vector<Field> fields;
-  for (int c : scan_projection) fields.push_back(scan_relation_schema->field(static_cast<size_t>(c)));
+  for (int c : projection) fields.push_back(relation_schema->field(static_cast<size_t>(c)));
   adapter = std::make_unique<ColumnSelectOperator>(std::move(picks), std::make_shared<Schema>(std::move(fields)));
-  adapter->set_output(head());
+  adapter->set_output(entry);
   return adapter.get();
 }
 
-std::string Pipeline::Explain(const std::string& scan_detail) const {
+bool Pipeline::ReadsRelation(const std::string& lower_name) const {
+  for (const auto& s : scans) {
+    std::string r = s.relation;
+    std::transform(r.begin(), r.end(), r.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (r == lower_name) return true;
+  }
+  return false;
+}
+
+std::string Pipeline::Explain(const std::function<std::string(const LogicalPlan&)>& scan_detail) const {
   std::string out;
-  int depth = 0;
-  for (size_t i = ops.size(); i-- > 0;) {
-    out += std::string(static_cast<size_t>(depth) * 2, ' ') + ops[i]->Describe() + "\n";
-    ++depth;
-  }
-  std::string cols;
-  for (size_t i = 0; i < scan_projection.size(); ++i) {
-    if (i) cols += ", ";
-    cols += scan_relation_schema->field(static_cast<size_t>(scan_projection[i])).name;
-  }
-  out += std::string(static_cast<size_t>(depth) * 2, ' ') +
-         fmt::format("Scan {} {} [{}]{}", ObjectKindName(scan_kind), scan_relation, cols, scan_detail) + "\n";
+  std::function<void(const LogicalPlan*, int)> walk = [&](const LogicalPlan* n, int depth) {
+    std::string pad(static_cast<size_t>(depth) * 2, ' ');
+    if (n->kind == PlanKind::kScan) {
+      std::string cols;
+      for (size_t i = 0; i < n->projection.size(); ++i) {
+        if (i) cols += ", ";
+        cols += n->relation_schema->field(static_cast<size_t>(n->projection[i])).name;
+      }
+      out += pad + fmt::format("Scan {} {} [{}]{}", ObjectKindName(n->relation_kind), n->relation, cols,
+                               scan_detail ? scan_detail(*n) : "") + "\n";
+      return;
+    }
+    for (const auto& [node, op] : node_ops)
+      if (node == n) out += pad + op->Describe() + "\n";
+    for (const auto& in : n->inputs) walk(in.get(), depth + 1);
+  };
+  out += terminal->Describe() + "\n";
+  walk(plan.get(), 1);
   return out;
 }
 
-Result<std::unique_ptr<Pipeline>> BuildPipeline(PlanPtr plan, std::unique_ptr<Operator> terminal,
-                                                const LateSinkResolver& late_sinks) {
-  auto p = std::make_unique<Pipeline>();
-  p->plan = plan;
-  std::vector<const LogicalPlan*> chain;  // root .. leaf
-  for (const LogicalPlan* n = plan.get();;) {
-    chain.push_back(n);
-    if (n->kind == PlanKind::kScan) break;
-    if (n->inputs.size() != 1) return Internal("pipeline plans must be linear");
-    n = n->inputs[0].get();
-  }
-  const LogicalPlan* scan = chain.back();
-  p->scan_relation = scan->relation;
-  p->scan_kind = scan->relation_kind;
-  p->scan_relation_schema = scan->relation_schema;
-  p->scan_projection = scan->projection;
-  for (size_t i = chain.size() - 1; i-- > 0;) {
-    const LogicalPlan* n = chain[i];
+namespace {
+
+class Builder {
+ public:
+  Builder(Pipeline* p, const LateSinkResolver& late_sinks) : p_(p), late_sinks_(late_sinks) {}
+
+  // Builds the operators of `n`'s subtree, sending its output to `downstream`.
+  Status Build(const LogicalPlan* n, Operator* downstream) {
+    if (n->kind == PlanKind::kScan) {
+      ScanInput s;
+      s.node = n;
+      s.relation = n->relation;
+      s.kind = n->relation_kind;
+      s.relation_schema = n->relation_schema;
+      s.projection = n->projection;
+      s.entry = downstream;
+      p_->scans.push_back(std::move(s));
+      return Status::OK();
+    }
+    if (n->kind == PlanKind::kUnionAll) {
+      auto u = std::make_unique<UnionAllOperator>(n->inputs.size());
+      u->set_output(downstream);
+      UnionAllOperator* raw = u.get();
+      Own(n, std::move(u));
+      for (size_t i = 0; i < n->inputs.size(); ++i) WEIR_RETURN_IF_ERROR(Build(n->inputs[i].get(), raw->input(i)));
+      return Status::OK();
+    }
     std::unique_ptr<Operator> op;
     switch (n->kind) {
       case PlanKind::kFilter: op = std::make_unique<FilterOperator>(n->predicate); break;
@@ -68,39 +94,69 @@ Result<std::unique_ptr<Pipeline>> BuildPipeline(PlanPtr plan, std::unique_ptr<Op
       case PlanKind::kLimit: op = std::make_unique<LimitOperator>(n->limit, n->offset); break;
       case PlanKind::kWindow: {
         auto win = std::make_unique<WindowOperator>(n->window, n->schema);
-        if (n->late_check) {
-          Operator* late = nullptr;
-          const LogicalPlan* scan = n->inputs[0].get();
-          if (!n->late_sink.empty()) {
-            if (!late_sinks) return Internal("no late-data sink resolver");
-            WEIR_ASSIGN_OR_RETURN(late, late_sinks(n->late_sink, scan->schema));
-          }
-          // The source's watermark expression, over the scan's output columns.
-          ExprPtr wm;
-          if (scan->kind == PlanKind::kScan && scan->relation_watermark_expr) {
-            std::vector<int> mapping(scan->relation_schema->num_fields(), -1);
-            for (size_t i = 0; i < scan->projection.size(); ++i)
-              mapping[static_cast<size_t>(scan->projection[i])] = static_cast<int>(i);
-            wm = RemapColumns(scan->relation_watermark_expr, mapping);
-          }
-          win->EnableLateCheck(n->allowed_lateness_us, wm, late);
-        }
-        p->windows.push_back(win.get());
+        if (n->late_check) WEIR_RETURN_IF_ERROR(ConfigureLateness(*n, win.get()));
+        p_->windows.push_back(win.get());
         op = std::move(win);
         break;
       }
       case PlanKind::kAggregate: {
         WEIR_ASSIGN_OR_RETURN(auto agg, HashAggregateOperator::Make(*n, !n->inputs[0]->append_only));
-        p->aggregates.push_back(agg.get());
+        p_->aggregates.push_back(agg.get());
         op = std::move(agg);
         break;
       }
-      case PlanKind::kScan: return Internal("scan in the middle of a pipeline");
+      case PlanKind::kScan:
+      case PlanKind::kUnionAll:
+        return Internal("unreachable plan kind");
     }
-    p->ops.push_back(std::move(op));
+    op->set_output(downstream);
+    Operator* raw = op.get();
+    Own(n, std::move(op));
+    return Build(n->inputs[0].get(), raw);
   }
+
+ private:
+  void Own(const LogicalPlan* n, std::unique_ptr<Operator> op) {
+    p_->node_ops.push_back({n, op.get()});
+    p_->ops.push_back(std::move(op));
+  }
+
+  Status ConfigureLateness(const LogicalPlan& n, WindowOperator* win) {
+    Operator* late = nullptr;
+    const LogicalPlan* scan = n.inputs[0].get();
+    if (!n.late_sink.empty()) {
+      if (!late_sinks_) return Internal("no late-data sink resolver");
+      WEIR_ASSIGN_OR_RETURN(late, late_sinks_(n.late_sink, scan->schema));
+    }
+    // The source's watermark expression, over the scan's output columns.
+    ExprPtr wm;
+    if (scan->kind == PlanKind::kScan && scan->relation_watermark_expr) {
+      std::vector<int> mapping(scan->relation_schema->num_fields(), -1);
+      for (size_t i = 0; i < scan->projection.size(); ++i)
+        mapping[static_cast<size_t>(scan->projection[i])] = static_cast<int>(i);
+      wm = RemapColumns(scan->relation_watermark_expr, mapping);
+    }
+    win->EnableLateCheck(n.allowed_lateness_us, wm, late);
+    return Status::OK();
+  }
+
+  Pipeline* p_;
+  const LateSinkResolver& late_sinks_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Pipeline>> BuildPipeline(PlanPtr plan, std::unique_ptr<Operator> terminal,
+                                                const LateSinkResolver& late_sinks) {
+  auto p = std::make_unique<Pipeline>();
+  p->plan = plan;
+  p->terminal = terminal.get();
   p->ops.push_back(std::move(terminal));
-  for (size_t i = 0; i + 1 < p->ops.size(); ++i) p->ops[i]->set_output(p->ops[i + 1].get());
+  Builder b(p.get(), late_sinks);
+  WEIR_RETURN_IF_ERROR(b.Build(plan.get(), p->terminal));
+  // Leaf-first order for stats: reverse construction order, terminal last.
+  std::reverse(p->ops.begin() + 1, p->ops.end());
+  std::rotate(p->ops.begin(), p->ops.begin() + 1, p->ops.end());
   return p;
 }
 

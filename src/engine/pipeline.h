@@ -1,51 +1,69 @@
 // Pipeline: the physical form of one continuous query (a materialized view or a sink) or one
-// snapshot query: a linear chain of operators fed by a scan of a source or a view.
+// snapshot query: a tree of operators ending in a terminal (materialize / sink / collect), fed
+// by one or more scans of sources or views (a join or UNION ALL has several).
 //
-// Built once from an optimized LogicalPlan; the driver attaches its head to a source reader or
-// to a view's subscriber fan-out. Owned by its catalog entry; runs on the driver thread.
+// Built once from an optimized LogicalPlan; the driver attaches each scan's entry operator to
+// a source reader or to a view's subscriber fan-out. Owned by its catalog entry; runs on the
+// driver thread. Multi-input operators combine their inputs' watermarks (minimum) and finish
+// when every input has.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <functional>
 
 #include "exec/operator.h"
 #include "sql/logical_plan.h"
 
 namespace weir {
 
+/// One scan leaf of a pipeline.
+struct ScanInput {
+  const LogicalPlan* node = nullptr;  // the kScan plan node
+  std::string relation;
+  ObjectKind kind = ObjectKind::kSource;
+  SchemaPtr relation_schema;  // full schema of the scanned relation
+  std::vector<int> projection;
+  Operator* entry = nullptr;  // where this scan's batches (laid out as `projection`) go
+  // Adapter picking this scan's columns from a shared wider reader (may be null).
+  std::unique_ptr<Operator> adapter;
+  bool finished = false;
+
+  /// The operator to push batches laid out as `input_columns` (relation column indices) into:
+  /// `entry`, or a ColumnSelect adapter in front of it when the layouts differ.
+  Operator* Attach(const std::vector<int>& input_columns);
+  /// The operator Attach() last returned (entry when no adapter).
+  Operator* attached() const { return adapter ? adapter.get() : entry; }
+};
+
 struct Pipeline {
   PlanPtr plan;
-  // The scan at the leaf.
-  std::string scan_relation;
-  ObjectKind scan_kind = ObjectKind::kSource;
-  SchemaPtr scan_relation_schema;  // full schema of the scanned relation
-  std::vector<int> scan_projection;
-  // Operators from leaf to root; the terminal (sink/materialize/collect) is last.
+  std::vector<ScanInput> scans;
+  // Every operator, the terminal included (owned here; wiring is by raw pointers).
   std::vector<std::unique_ptr<Operator>> ops;
-  // Adapter picking this pipeline's columns from a shared wider reader (may be null).
-  std::unique_ptr<Operator> adapter;
+  Operator* terminal = nullptr;
+  // Plan node -> operator, for EXPLAIN.
+  std::vector<std::pair<const LogicalPlan*, Operator*>> node_ops;
   // Operators with statistics (owned by `ops`).
   std::vector<class HashAggregateOperator*> aggregates;
   std::vector<class WindowOperator*> windows;
-  bool started = false;   // attached to its input in some run
-  bool finished = false;  // its input ended (bounded) and Finish() ran
+  bool started = false;  // attached to its inputs in some run
 
-  Operator* head() const { return ops.front().get(); }
-  /// The entry point for batches laid out as `input_columns` (relation column indices):
-  /// installs a ColumnSelect adapter when that layout differs from scan_projection.
-  Operator* Attach(const std::vector<int>& input_columns);
-  /// EXPLAIN text: operators root first, then the scan line.
-  std::string Explain(const std::string& scan_detail) const;
+  bool finished() const {
+    for (const auto& s : scans)
+      if (!s.finished) return false;
+    return true;
+  }
+  bool ReadsRelation(const std::string& lower_name) const;
+  /// EXPLAIN text: the operator tree, root first; `scan_detail(scan node)` adds text to scans.
+  std::string Explain(const std::function<std::string(const LogicalPlan&)>& scan_detail) const;
 };
 
 /// Resolves a late-data sink name to the operator that writes it (rows of `schema`).
 using LateSinkResolver = std::function<Result<Operator*>(const std::string& sink, SchemaPtr schema)>;
 
-/// Builds the operator chain for `plan` (which must be linear with a Scan leaf), ending in
-/// `terminal`.
+/// Builds the operator tree for `plan`, ending in `terminal`.
 Result<std::unique_ptr<Pipeline>> BuildPipeline(PlanPtr plan, std::unique_ptr<Operator> terminal,
                                                 const LateSinkResolver& late_sinks = {});
 

@@ -101,7 +101,7 @@ class Binder {
   Result<PlanPtr> BindSelect(const PgQuery__SelectStmt* s, int32_t location) {
     location_ = location;
     if (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE && s->op != PG_QUERY__SET_OPERATION__SET_OPERATION_UNDEFINED)
-      return Unsupported(location, "UNION / INTERSECT / EXCEPT are not supported yet");
+      return BindSetOperation(s, location);
     if (s->with_clause) {
       if (s->with_clause->recursive) return Unsupported(s->with_clause->location, "WITH RECURSIVE is not supported");
       for (size_t i = 0; i < s->with_clause->n_ctes; ++i) {
@@ -222,6 +222,136 @@ class Binder {
       plan = MakeProject(plan, final_exprs, final_names);
     }
     return plan;
+  }
+
+  // SELECT list already bound as `exprs`/`names` over `plan`: applies ORDER BY (by output name or
+  // position only) and LIMIT/OFFSET.
+  Result<PlanPtr> FinishSelect(const PgQuery__SelectStmt* s, PlanPtr plan, std::vector<ExprPtr> exprs,
+                               std::vector<std::string> names) {
+    const size_t visible = exprs.size();
+    std::vector<SortKey> keys;
+    for (size_t i = 0; i < s->n_sort_clause; ++i) {
+      const PgQuery__SortBy* sb = s->sort_clause[i]->sort_by;
+      SortKey key;
+      key.descending = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
+      key.nulls_first = sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
+                        (key.descending && sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST);
+      int out_index = -1;
+      const PgQuery__Node* n = sb->node;
+      if (n->node_case == PG_QUERY__NODE__NODE_A_CONST && n->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
+        int pos = n->a_const->ival->ival;
+        if (pos < 1 || static_cast<size_t>(pos) > visible)
+          return BindErr(n->a_const->location, "ORDER BY position {} is not in select list", pos);
+        out_index = pos - 1;
+      } else if (n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && n->column_ref->n_fields == 1) {
+        const char* name = StringOf(n->column_ref->fields[0]);
+        for (size_t k = 0; name && k < visible; ++k)
+          if (Lower(names[k]) == Lower(name)) out_index = static_cast<int>(k);
+      }
+      if (out_index < 0) return BindErr(Location(n), "ORDER BY of a UNION must name an output column or position");
+      key.expr = MakeColumnRef(out_index, exprs[static_cast<size_t>(out_index)]->type, names[static_cast<size_t>(out_index)]);
+      keys.push_back(key);
+    }
+    plan = MakeProject(plan, exprs, names);
+    if (!keys.empty()) {
+      auto sort = std::make_shared<LogicalPlan>();
+      sort->kind = PlanKind::kSort;
+      sort->schema = plan->schema;
+      sort->sort_keys = std::move(keys);
+      sort->inputs.push_back(plan);
+      plan = sort;
+    }
+    if (s->limit_count || s->limit_offset) {
+      auto lim = std::make_shared<LogicalPlan>();
+      lim->kind = PlanKind::kLimit;
+      lim->schema = plan->schema;
+      if (s->limit_count) {
+        WEIR_ASSIGN_OR_RETURN(lim->limit, ConstantInt(s->limit_count, "LIMIT"));
+      }
+      if (s->limit_offset) {
+        WEIR_ASSIGN_OR_RETURN(lim->offset, ConstantInt(s->limit_offset, "OFFSET"));
+      }
+      lim->inputs.push_back(plan);
+      plan = lim;
+    }
+    if (exprs.size() > visible) {
+      std::vector<ExprPtr> final_exprs;
+      std::vector<std::string> final_names;
+      for (size_t k = 0; k < visible; ++k) {
+        final_exprs.push_back(MakeColumnRef(static_cast<int>(k), exprs[k]->type, names[k]));
+        final_names.push_back(names[k]);
+      }
+      plan = MakeProject(plan, final_exprs, final_names);
+    }
+    return plan;
+  }
+
+  // UNION ALL: both sides bound as nested queries, columns aligned by position and coerced to
+  // their common types; ORDER BY / LIMIT of the whole statement apply to the result.
+  Result<PlanPtr> BindSetOperation(const PgQuery__SelectStmt* s, int32_t location) {
+    if (s->op != PG_QUERY__SET_OPERATION__SETOP_UNION)
+      return Unsupported(location, "INTERSECT / EXCEPT are not supported yet");
+    if (!s->all) return Unsupported(location, "UNION (distinct) is not supported yet; use UNION ALL");
+    std::vector<PlanPtr> inputs;
+    std::vector<const PgQuery__SelectStmt*> stack = {s};
+    // Flatten left-deep chains of UNION ALL.
+    std::function<Status(const PgQuery__SelectStmt*)> collect = [&](const PgQuery__SelectStmt* q) -> Status {
+      if (q->op == PG_QUERY__SET_OPERATION__SETOP_UNION && q->all && q->n_sort_clause == 0 && !q->limit_count) {
+        WEIR_RETURN_IF_ERROR(collect(q->larg));
+        return collect(q->rarg);
+      }
+      WEIR_ASSIGN_OR_RETURN(PlanPtr p, BindNested(q, location));
+      inputs.push_back(p);
+      return Status::OK();
+    };
+    WEIR_RETURN_IF_ERROR(collect(s->larg));
+    WEIR_RETURN_IF_ERROR(collect(s->rarg));
+    const size_t width = inputs[0]->schema->num_fields();
+    std::vector<DataType> types;
+    for (size_t c = 0; c < width; ++c) types.push_back(inputs[0]->schema->field(c).type);
+    for (size_t k = 1; k < inputs.size(); ++k) {
+      if (inputs[k]->schema->num_fields() != width)
+        return BindErr(location, "each UNION query must have the same number of columns ({} vs {})", width,
+                       inputs[k]->schema->num_fields());
+      for (size_t c = 0; c < width; ++c) {
+        auto t = CommonSuperType(ArgInfo{types[c], nullptr, false}, ArgInfo{inputs[k]->schema->field(c).type, nullptr, false});
+        if (!t.ok())
+          return BindErr(location, "UNION types {} and {} cannot be matched (column {})", types[c].ToString(),
+                         inputs[k]->schema->field(c).type.ToString(), c + 1);
+        types[c] = *t;
+      }
+    }
+    auto u = std::make_shared<LogicalPlan>();
+    u->kind = PlanKind::kUnionAll;
+    std::vector<Field> fields;
+    for (size_t c = 0; c < width; ++c) fields.push_back({inputs[0]->schema->field(c).name, types[c], true});
+    u->schema = std::make_shared<Schema>(fields);
+    for (PlanPtr& in : inputs) {
+      bool same = true;
+      for (size_t c = 0; c < width; ++c) same &= in->schema->field(c).type == types[c];
+      if (!same) {
+        std::vector<ExprPtr> exprs;
+        std::vector<std::string> names;
+        for (size_t c = 0; c < width; ++c) {
+          const Field& f = in->schema->field(c);
+          WEIR_ASSIGN_OR_RETURN(ExprPtr e, CastTo(MakeColumnRef(static_cast<int>(c), f.type, f.name), types[c], false, location));
+          exprs.push_back(e);
+          names.push_back(fields[c].name);
+        }
+        in = MakeProject(in, exprs, names);
+      }
+      u->inputs.push_back(in);
+    }
+    // The result is the FROM of a trivial SELECT * with the statement's ORDER BY / LIMIT.
+    PlanPtr plan = u;
+    ScopeFromPlan(plan, "", nullptr);
+    std::vector<ExprPtr> exprs;
+    std::vector<std::string> names;
+    for (const auto& c : scope_) {
+      exprs.push_back(MakeColumnRef(c.index, c.type, c.name));
+      names.push_back(c.name);
+    }
+    return FinishSelect(s, plan, std::move(exprs), std::move(names));
   }
 
   // Builds Project(group keys + aggregate inputs) ▸ Aggregate over `plan`, and rewrites the

@@ -1,5 +1,7 @@
 #include "sql/logical_plan.h"
 
+#include <functional>
+
 namespace weir {
 
 bool LogicalPlan::HasSnapshotOnlyNodes() const {
@@ -53,6 +55,9 @@ std::string LogicalPlan::ToString(int indent) const {
       line = "Window " + window.ToString();
       if (late_check)
         line += fmt::format(" allowed_lateness={}us{}", allowed_lateness_us, late_sink.empty() ? "" : " late_data=" + late_sink);
+      break;
+    case PlanKind::kUnionAll:
+      line = fmt::format("UnionAll ({} inputs)", inputs.size());
       break;
     case PlanKind::kAggregate: {
       line = "Aggregate [";
@@ -137,6 +142,15 @@ void ComputeStreamProperties(LogicalPlan* p) {
       p->append_only = p->emit != AggregateEmit::kOnUpdate;
       p->watermark_column = -1;
       break;
+    case PlanKind::kUnionAll: {
+      p->append_only = true;
+      p->watermark_column = p->inputs[0]->watermark_column;
+      for (const auto& i : p->inputs) {
+        p->append_only &= i->append_only;
+        if (i->watermark_column != p->watermark_column) p->watermark_column = -1;
+      }
+      break;
+    }
   }
 }
 
@@ -297,6 +311,17 @@ PlanPtr Prune(const PlanPtr& p, const std::vector<bool>& required, std::vector<i
       (*mapping)[in_width + 1] = static_cast<int>(cw + 1);
       return node;
     }
+    case PlanKind::kUnionAll: {
+      // Inputs are aligned by position: every input keeps every column.
+      auto node = std::make_shared<LogicalPlan>(*p);
+      for (auto& in : node->inputs) {
+        std::vector<bool> need(in->schema->num_fields(), true);
+        std::vector<int> child_map;
+        in = Prune(in, need, &child_map);
+      }
+      for (size_t i = 0; i < width; ++i) (*mapping)[i] = static_cast<int>(i);
+      return node;
+    }
     case PlanKind::kAggregate: {
       // An aggregate reads all of its input and produces all of its outputs.
       std::vector<bool> need(p->inputs[0]->schema->num_fields(), true);
@@ -335,7 +360,17 @@ PlanPtr Prune(const PlanPtr& p, const std::vector<bool>& required, std::vector<i
 Status ConfigureStreaming(const PlanPtr& plan, bool snapshot, bool emit_on_window_close,
                           int64_t allowed_lateness_us, const std::string& late_sink) {
   ComputeStreamProperties(plan.get());
-  // Find the aggregate (plans are linear chains).
+  // Aggregations below a UNION ALL are not supported yet (they would each need their own
+  // emit configuration).
+  std::function<bool(const LogicalPlan*, bool)> agg_under_union = [&](const LogicalPlan* n, bool under) {
+    if (n->kind == PlanKind::kAggregate && under) return true;
+    for (const auto& in : n->inputs)
+      if (agg_under_union(in.get(), under || n->kind == PlanKind::kUnionAll)) return true;
+    return false;
+  };
+  if (agg_under_union(plan.get(), false))
+    return NotSupported("aggregations inside UNION ALL are not supported yet; aggregate in a view and union the views");
+  // Find the aggregate (the plan above any UNION ALL is a chain).
   LogicalPlan* agg = nullptr;
   for (LogicalPlan* n = plan.get(); n; n = n->inputs.empty() ? nullptr : n->inputs[0].get())
     if (n->kind == PlanKind::kAggregate && !agg) agg = n;

@@ -23,6 +23,7 @@ enum class PlanKind : uint8_t {
   kLimit,    // snapshot queries only
   kWindow,   // TUMBLE / HOP / SESSION: adds window_start, window_end
   kAggregate,  // GROUP BY: group keys first, then aggregate results
+  kUnionAll,   // concatenation of its inputs (same column types)
 };
 
 enum class WindowKind : uint8_t { kTumble, kHop, kSession };
