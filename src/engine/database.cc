@@ -8,6 +8,7 @@
 #include "connectors/registry.h"
 #include "engine/pipeline.h"
 #include "exec/hash_aggregate.h"
+#include "exec/join/hash_join.h"
 #include "exec/terminal.h"
 #include "exec/window.h"
 #include "expr/evaluator.h"
@@ -477,7 +478,7 @@ struct Database::Impl {
 
   // ---- snapshot queries ---------------------------------------------------------------------
   Result<std::shared_ptr<TableStore>> RunSnapshot(PlanPtr plan, size_t offset) {
-    auto terminal = std::make_unique<CollectOperator>(plan->schema);
+    auto terminal = std::make_unique<CollectOperator>(plan->schema, !plan->append_only);
     CollectOperator* collect = terminal.get();
     WEIR_ASSIGN_OR_RETURN(auto p, BuildPipeline(plan, std::move(terminal)));
     // Each scan is read to its end in turn (every input is bounded), then ends with the final
@@ -818,6 +819,7 @@ RunStats Database::stats() const {
       vs.rows_late_dropped += a->rows_late();
     }
     for (WindowOperator* w : v->pipeline->windows) vs.rows_late_dropped += w->rows_late();
+    for (HashJoinOperator* j : v->pipeline->joins) vs.state_bytes += static_cast<int64_t>(j->state_bytes());
     for (const auto& op : v->pipeline->ops) vs.watermarks.push_back({op->Describe(), op->watermark_us()});
     out.views.push_back(std::move(vs));
   }

@@ -4,6 +4,7 @@
 
 #include "exec/filter.h"
 #include "exec/hash_aggregate.h"
+#include "exec/join/hash_join.h"
 #include "exec/project.h"
 #include "exec/terminal.h"
 #include "exec/union_all.h"
@@ -86,6 +87,30 @@ class Builder {
       for (size_t i = 0; i < n->inputs.size(); ++i) WEIR_RETURN_IF_ERROR(Build(n->inputs[i].get(), raw->input(i)));
       return Status::OK();
     }
+    if (n->kind == PlanKind::kJoin) {
+      HashJoinOptions o;
+      switch (n->join_kind) {
+        case JoinKind::kInner: o.type = JoinType::kInner; break;
+        case JoinKind::kLeft: o.type = JoinType::kLeft; break;
+        case JoinKind::kRight: o.type = JoinType::kRight; break;
+        case JoinKind::kFull: o.type = JoinType::kFull; break;
+      }
+      o.left_schema = n->inputs[0]->schema;
+      o.right_schema = n->inputs[1]->schema;
+      o.left_keys = n->left_keys;
+      o.right_keys = n->right_keys;
+      o.residual = n->residual;
+      o.left_append_only = n->inputs[0]->append_only;
+      o.right_append_only = n->inputs[1]->append_only;
+      o.state_size_max_bytes = n->state_size_max_bytes;
+      WEIR_ASSIGN_OR_RETURN(auto join, HashJoinOperator::Make(std::move(o)));
+      join->set_output(downstream);
+      HashJoinOperator* raw = join.get();
+      p_->joins.push_back(raw);
+      Own(n, std::move(join));
+      WEIR_RETURN_IF_ERROR(Build(n->inputs[0].get(), raw->left_input()));
+      return Build(n->inputs[1].get(), raw->right_input());
+    }
     std::unique_ptr<Operator> op;
     switch (n->kind) {
       case PlanKind::kFilter: op = std::make_unique<FilterOperator>(n->predicate); break;
@@ -107,11 +132,19 @@ class Builder {
       }
       case PlanKind::kScan:
       case PlanKind::kUnionAll:
+      case PlanKind::kJoin:
         return Internal("unreachable plan kind");
     }
     op->set_output(downstream);
     Operator* raw = op.get();
     Own(n, std::move(op));
+    if ((n->kind == PlanKind::kSort || n->kind == PlanKind::kLimit) && !n->inputs[0]->append_only) {
+      // Snapshot ORDER BY / LIMIT over a changelog: settle it into final rows first.
+      auto c = std::make_unique<ConsolidateOperator>(n->inputs[0]->schema);
+      c->set_output(raw);
+      raw = c.get();
+      p_->ops.push_back(std::move(c));
+    }
     return Build(n->inputs[0].get(), raw);
   }
 

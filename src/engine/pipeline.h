@@ -48,6 +48,7 @@ struct Pipeline {
   // Operators with statistics (owned by `ops`).
   std::vector<class HashAggregateOperator*> aggregates;
   std::vector<class WindowOperator*> windows;
+  std::vector<class HashJoinOperator*> joins;
   bool started = false;  // attached to its inputs in some run
 
   bool finished() const {

@@ -73,19 +73,40 @@ class SinkOperator final : public Operator {
   Sink* sink_;
 };
 
+/// Gathers a query result. A changelog input (`changelog`) is applied to a multiset, so the
+/// result holds the final rows.
 class CollectOperator final : public Operator {
  public:
-  explicit CollectOperator(SchemaPtr schema) : store_(std::make_shared<TableStore>(std::move(schema))) {}
-  Status Push(const RecordBatch& batch) override {
-    store_->Append(batch);
-    return Status::OK();
+  explicit CollectOperator(SchemaPtr schema, bool changelog = false) {
+    if (changelog) store_ = std::make_unique<ChangelogViewStore>(std::move(schema));
+    else store_ = std::make_unique<AppendOnlyViewStore>(std::move(schema));
   }
+  Status Push(const RecordBatch& batch) override { return store_->Apply(batch); }
   Status Finish() override { return Status::OK(); }
   std::string Describe() const override { return "Collect"; }
-  const std::shared_ptr<TableStore>& store() const { return store_; }
+  std::shared_ptr<TableStore> store() const { return store_->Snapshot(); }
 
  private:
-  std::shared_ptr<TableStore> store_;
+  std::unique_ptr<ViewStore> store_;
+};
+
+/// Consolidates a changelog: applies it to a multiset and, at Finish(), emits the final rows
+/// as inserts (snapshot queries sorting or limiting the result of an outer join, say).
+class ConsolidateOperator final : public Operator {
+ public:
+  explicit ConsolidateOperator(SchemaPtr schema) : store_(std::move(schema)) {}
+  Status Push(const RecordBatch& batch) override { return store_.Apply(batch); }
+  Status OnWatermark(int64_t) override { return Status::OK(); }
+  Status Finish() override {
+    auto rows = store_.Snapshot();
+    for (const auto& chunk : rows->chunks()) WEIR_RETURN_IF_ERROR(output_->Push(*chunk));
+    WEIR_RETURN_IF_ERROR(output_->PushWatermark(kFinalWatermark));
+    return output_->Finish();
+  }
+  std::string Describe() const override { return "Consolidate"; }
+
+ private:
+  ChangelogViewStore store_;
 };
 
 /// Buffers its whole input, sorts it at Finish() and emits it in batches (snapshot queries).

@@ -116,11 +116,30 @@ class Binder {
     if (s->n_window_clause) return Unsupported(location, "WINDOW clauses are not supported yet");
     if (s->into_clause) return Unsupported(location, "SELECT INTO is not supported");
     if (s->n_from_clause == 0) return Unsupported(location, "SELECT without FROM is not supported yet");
-    if (s->n_from_clause > 1) return Unsupported(location, "joins (several FROM items) are not supported yet");
-
     WEIR_ASSIGN_OR_RETURN(PlanPtr plan, BindFrom(s->from_clause[0]));
-
-    if (s->where_clause) {
+    // FROM a, b, ...: inner joins whose equality conditions come from WHERE.
+    ExprPtr where;
+    if (s->n_from_clause > 2)
+      return Unsupported(location, "joining more than two FROM items with commas is not supported yet; use JOIN ... ON");
+    if (s->n_from_clause > 1) {
+      for (size_t i = 1; i < s->n_from_clause; ++i) {
+        std::vector<ScopeColumn> left_scope = scope_;
+        WEIR_ASSIGN_OR_RETURN(PlanPtr right, BindFrom(s->from_clause[i]));
+        std::vector<ScopeColumn> right_scope = scope_;
+        CombineScopes(left_scope, right_scope, plan->schema->num_fields());
+        if (i + 1 == s->n_from_clause && s->where_clause) {
+          WEIR_ASSIGN_OR_RETURN(where, BindExpr(s->where_clause));
+          WEIR_RETURN_IF_ERROR(CheckBoolean(where, s->where_clause, "WHERE"));
+        }
+        WEIR_ASSIGN_OR_RETURN(plan, MakeJoinPlan(plan, right, JoinKind::kInner, i + 1 == s->n_from_clause ? where : nullptr,
+                                                 Location(s->from_clause[i]) >= 0 ? Location(s->from_clause[i]) : location));
+        where = nullptr;
+      }
+      if (s->where_clause) {
+        // Conditions that were not join keys stay as a filter (MakeJoinPlan put them in the
+        // residual); nothing more to do here.
+      }
+    } else if (s->where_clause) {
       WEIR_ASSIGN_OR_RETURN(ExprPtr pred, BindExpr(s->where_clause));
       WEIR_RETURN_IF_ERROR(CheckBoolean(pred, s->where_clause, "WHERE"));
       plan = MakeFilter(plan, pred);
@@ -548,8 +567,48 @@ class Binder {
         }
         return Unsupported(-1, "table functions are not supported yet");
       }
-      case PG_QUERY__NODE__NODE_JOIN_EXPR:
-        return Unsupported(-1, "joins are not supported yet");
+      case PG_QUERY__NODE__NODE_JOIN_EXPR: {
+        const PgQuery__JoinExpr* j = n->join_expr;
+        JoinKind kind;
+        switch (j->jointype) {
+          case PG_QUERY__JOIN_TYPE__JOIN_INNER: kind = JoinKind::kInner; break;
+          case PG_QUERY__JOIN_TYPE__JOIN_LEFT: kind = JoinKind::kLeft; break;
+          case PG_QUERY__JOIN_TYPE__JOIN_RIGHT: kind = JoinKind::kRight; break;
+          case PG_QUERY__JOIN_TYPE__JOIN_FULL: kind = JoinKind::kFull; break;
+          default: return Unsupported(location_, "this join type is not supported yet");
+        }
+        if (j->is_natural) return Unsupported(location_, "NATURAL JOIN is not supported; use JOIN ... ON");
+        WEIR_ASSIGN_OR_RETURN(PlanPtr left, BindFrom(j->larg));
+        std::vector<ScopeColumn> left_scope = scope_;
+        WEIR_ASSIGN_OR_RETURN(PlanPtr right, BindFrom(j->rarg));
+        std::vector<ScopeColumn> right_scope = scope_;
+        CombineScopes(left_scope, right_scope, left->schema->num_fields());
+        ExprPtr cond;
+        if (j->n_using_clause) {
+          // USING (a, b): left.a = right.a AND ...
+          for (size_t i = 0; i < j->n_using_clause; ++i) {
+            std::string col = Lower(StringOf(j->using_clause[i]));
+            const ScopeColumn* l = nullptr;
+            const ScopeColumn* r = nullptr;
+            for (const auto& c : left_scope)
+              if (Lower(c.name) == col) l = &c;
+            for (const auto& c : right_scope)
+              if (Lower(c.name) == col) r = &c;
+            if (!l || !r) return BindErr(location_, "column \"{}\" specified in USING clause does not exist in both sides", col);
+            ExprPtr le = MakeColumnRef(l->index, l->type, l->name);
+            ExprPtr re = MakeColumnRef(r->index + static_cast<int>(left->schema->num_fields()), r->type, r->name);
+            WEIR_ASSIGN_OR_RETURN(ExprPtr eq, Call("eq", {le, re}, location_));
+            if (!cond) cond = eq;
+            else {
+              WEIR_ASSIGN_OR_RETURN(cond, Call("and", {cond, eq}, location_));
+            }
+          }
+        } else if (j->quals) {
+          WEIR_ASSIGN_OR_RETURN(cond, BindExpr(j->quals));
+          WEIR_RETURN_IF_ERROR(CheckBoolean(cond, j->quals, "JOIN/ON"));
+        }
+        return MakeJoinPlan(left, right, kind, cond, j->quals ? Location(j->quals) : location_);
+      }
       case PG_QUERY__NODE__NODE_RANGE_SUBSELECT: {
         const PgQuery__RangeSubselect* rs = n->range_subselect;
         if (rs->lateral) return Unsupported(-1, "LATERAL subqueries are not supported");
@@ -652,6 +711,137 @@ class Binder {
     scope_.push_back({qualifier, "window_start", DataType::Timestamp(), window_start_col_});
     scope_.push_back({qualifier, "window_end", DataType::Timestamp(), window_end_col_});
     return win;
+  }
+
+  // The scope of a join: the left side's columns, then the right side's (indices shifted).
+  void CombineScopes(const std::vector<ScopeColumn>& left, const std::vector<ScopeColumn>& right, size_t left_width) {
+    std::vector<ScopeColumn> scope = left;
+    for (ScopeColumn c : right) {
+      c.index += static_cast<int>(left_width);
+      scope.push_back(c);
+    }
+    scope_ = std::move(scope);
+  }
+
+  // An equi-join of `left` and `right` on `cond` (over the combined columns): conjuncts
+  // `l = r` with l reading only the left side and r only the right become the keys (computed in
+  // projections when they are expressions, cast to a common type); the rest is the residual.
+  Result<PlanPtr> MakeJoinPlan(PlanPtr left, PlanPtr right, JoinKind kind, ExprPtr cond, int32_t location) {
+    const size_t lw = left->schema->num_fields();
+    const size_t rw = right->schema->num_fields();
+    std::vector<ExprPtr> conjuncts;
+    std::function<void(const ExprPtr&)> split = [&](const ExprPtr& e) {
+      if (e->kind == ExprKind::kCall && e->fn.name == "and" && e->args.size() == 2) {
+        split(e->args[0]);
+        split(e->args[1]);
+      } else {
+        conjuncts.push_back(e);
+      }
+    };
+    if (cond) split(cond);
+    auto side_of = [&](const Expr& e) {  // 1 = left only, 2 = right only, 3 = both, 0 = none
+      std::vector<bool> used(lw + rw, false);
+      CollectColumns(e, &used);
+      int side = 0;
+      for (size_t i = 0; i < used.size(); ++i)
+        if (used[i]) side |= i < lw ? 1 : 2;
+      return side;
+    };
+    std::vector<ExprPtr> lkeys, rkeys, residual;
+    for (const ExprPtr& c : conjuncts) {
+      if (c->kind == ExprKind::kCall && c->fn.name == "eq" && c->args.size() == 2) {
+        int a = side_of(*c->args[0]), b = side_of(*c->args[1]);
+        if (a == 1 && b == 2) {
+          lkeys.push_back(c->args[0]);
+          rkeys.push_back(c->args[1]);
+          continue;
+        }
+        if (a == 2 && b == 1) {
+          lkeys.push_back(c->args[1]);
+          rkeys.push_back(c->args[0]);
+          continue;
+        }
+      }
+      residual.push_back(c);
+    }
+    if (lkeys.empty())
+      return BindErr(location, "a join needs at least one equality between the two sides (cross joins are not supported)");
+    // Key expressions that are not plain columns are computed by a projection on their side.
+    std::vector<int> lcols, rcols;
+    std::vector<ExprPtr> lextra, rextra;
+    std::vector<int> rshift(lw + rw, -1);
+    for (size_t j = 0; j < rw; ++j) rshift[lw + j] = static_cast<int>(j);
+    for (size_t k = 0; k < lkeys.size(); ++k) {
+      // The eq binding already cast both sides to one type.
+      if (lkeys[k]->kind == ExprKind::kColumnRef) {
+        lcols.push_back(lkeys[k]->column);
+      } else {
+        lcols.push_back(static_cast<int>(lw + lextra.size()));
+        lextra.push_back(lkeys[k]);
+      }
+      ExprPtr r = RemapColumns(rkeys[k], rshift);
+      if (r->kind == ExprKind::kColumnRef) {
+        rcols.push_back(r->column);
+      } else {
+        rcols.push_back(static_cast<int>(rw + rextra.size()));
+        rextra.push_back(r);
+      }
+    }
+    auto extend = [](PlanPtr in, const std::vector<ExprPtr>& extra) {
+      if (extra.empty()) return in;
+      std::vector<ExprPtr> exprs;
+      std::vector<std::string> names;
+      for (size_t i = 0; i < in->schema->num_fields(); ++i) {
+        const Field& f = in->schema->field(i);
+        exprs.push_back(MakeColumnRef(static_cast<int>(i), f.type, f.name));
+        names.push_back(f.name);
+      }
+      for (size_t i = 0; i < extra.size(); ++i) {
+        exprs.push_back(extra[i]);
+        names.push_back(fmt::format("__key{}", i));
+      }
+      return MakeProject(in, exprs, names);
+    };
+    const bool extra_cols = !lextra.empty() || !rextra.empty();
+    left = extend(left, lextra);
+    right = extend(right, rextra);
+    auto join = std::make_shared<LogicalPlan>();
+    join->kind = PlanKind::kJoin;
+    join->join_kind = kind;
+    join->left_keys = lcols;
+    join->right_keys = rcols;
+    std::vector<Field> fields = left->schema->fields();
+    for (const Field& f : right->schema->fields()) fields.push_back(f);
+    // Outer joins make the other side nullable.
+    join->schema = std::make_shared<Schema>(std::move(fields));
+    const size_t nlw = left->schema->num_fields();
+    if (!residual.empty()) {
+      // Residual conjuncts over the combined row of the (possibly extended) inputs.
+      std::vector<int> map(lw + rw);
+      for (size_t i = 0; i < lw; ++i) map[i] = static_cast<int>(i);
+      for (size_t j = 0; j < rw; ++j) map[lw + j] = static_cast<int>(nlw + j);
+      ExprPtr acc = RemapColumns(residual[0], map);
+      for (size_t i = 1; i < residual.size(); ++i) {
+        WEIR_ASSIGN_OR_RETURN(acc, Call("and", {acc, RemapColumns(residual[i], map)}, location));
+      }
+      join->residual = acc;
+    }
+    join->inputs = {left, right};
+    if (!extra_cols) return PlanPtr(join);
+    // Hide the computed key columns again: the join's visible output is left, then right.
+    std::vector<ExprPtr> exprs;
+    std::vector<std::string> names;
+    for (size_t i = 0; i < lw; ++i) {
+      const Field& f = join->schema->field(i);
+      exprs.push_back(MakeColumnRef(static_cast<int>(i), f.type, f.name));
+      names.push_back(f.name);
+    }
+    for (size_t j = 0; j < rw; ++j) {
+      const Field& f = join->schema->field(nlw + j);
+      exprs.push_back(MakeColumnRef(static_cast<int>(nlw + j), f.type, f.name));
+      names.push_back(f.name);
+    }
+    return MakeProject(join, exprs, names);
   }
 
   static bool IsStar(const PgQuery__Node* n) {

@@ -59,6 +59,14 @@ std::string LogicalPlan::ToString(int indent) const {
     case PlanKind::kUnionAll:
       line = fmt::format("UnionAll ({} inputs)", inputs.size());
       break;
+    case PlanKind::kJoin: {
+      line = fmt::format("Join {} on", JoinKindName(join_kind));
+      for (size_t k = 0; k < left_keys.size(); ++k)
+        line += fmt::format("{} ${} = ${}", k ? " AND" : "", left_keys[k],
+                            static_cast<size_t>(right_keys[k]) + inputs[0]->schema->num_fields());
+      if (residual) line += " AND " + residual->ToString();
+      break;
+    }
     case PlanKind::kAggregate: {
       line = "Aggregate [";
       for (size_t i = 0; i < aggregates.size(); ++i) {
@@ -72,6 +80,16 @@ std::string LogicalPlan::ToString(int indent) const {
   std::string out = pad + line + "\n";
   for (const auto& in : inputs) out += in->ToString(indent + 1);
   return out;
+}
+
+std::string_view JoinKindName(JoinKind k) {
+  switch (k) {
+    case JoinKind::kInner: return "inner";
+    case JoinKind::kLeft: return "left";
+    case JoinKind::kRight: return "right";
+    case JoinKind::kFull: return "full";
+  }
+  return "?";
 }
 
 int64_t WindowSpec::LastWindowEnd(int64_t ts) const {
@@ -121,9 +139,13 @@ void ComputeStreamProperties(LogicalPlan* p) {
         if (p->projection[i] == p->relation_watermark_column) p->watermark_column = static_cast<int>(i);
       break;
     }
-    case PlanKind::kFilter:
     case PlanKind::kSort:
     case PlanKind::kLimit:
+      // Snapshot-only nodes see a consolidated input (the pipeline settles changelogs first).
+      p->append_only = true;
+      p->watermark_column = in->watermark_column;
+      break;
+    case PlanKind::kFilter:
     case PlanKind::kWindow:
       p->append_only = in->append_only;
       p->watermark_column = in->watermark_column;
@@ -140,6 +162,10 @@ void ComputeStreamProperties(LogicalPlan* p) {
       break;
     case PlanKind::kAggregate:
       p->append_only = p->emit != AggregateEmit::kOnUpdate;
+      p->watermark_column = -1;
+      break;
+    case PlanKind::kJoin:
+      p->append_only = p->join_kind == JoinKind::kInner && p->inputs[0]->append_only && p->inputs[1]->append_only;
       p->watermark_column = -1;
       break;
     case PlanKind::kUnionAll: {
@@ -221,6 +247,48 @@ PlanPtr PushDownFilters(PlanPtr p) {
   if (child->kind == PlanKind::kFilter) {
     auto merged = MakeFilter(child->inputs[0], And(child->predicate, p->predicate));
     return PushDownFilters(merged);
+  }
+  if (child->kind == PlanKind::kJoin) {
+    // Conjuncts that read one side only move to that side, when the join preserves it:
+    // the left side of inner/left joins, the right side of inner/right joins.
+    const size_t lw = child->inputs[0]->schema->num_fields();
+    std::vector<ExprPtr> conjuncts;
+    std::function<void(const ExprPtr&)> split = [&](const ExprPtr& e) {
+      if (e->kind == ExprKind::kCall && e->fn.name == "and" && e->args.size() == 2) {
+        split(e->args[0]);
+        split(e->args[1]);
+      } else {
+        conjuncts.push_back(e);
+      }
+    };
+    split(p->predicate);
+    std::vector<ExprPtr> left, right, keep;
+    const bool push_left = child->join_kind == JoinKind::kInner || child->join_kind == JoinKind::kLeft;
+    const bool push_right = child->join_kind == JoinKind::kInner || child->join_kind == JoinKind::kRight;
+    for (const ExprPtr& c : conjuncts) {
+      std::vector<bool> used(child->schema->num_fields(), false);
+      CollectColumns(*c, &used);
+      bool uses_l = std::find(used.begin(), used.begin() + static_cast<long>(lw), true) != used.begin() + static_cast<long>(lw);
+      bool uses_r = std::find(used.begin() + static_cast<long>(lw), used.end(), true) != used.end();
+      if (uses_l && !uses_r && push_left) left.push_back(c);
+      else if (uses_r && !uses_l && push_right) right.push_back(c);
+      else keep.push_back(c);
+    }
+    if (left.empty() && right.empty()) return p;
+    auto node = std::make_shared<LogicalPlan>(*child);
+    auto conj = [](std::vector<ExprPtr> v) {
+      ExprPtr acc = v[0];
+      for (size_t i = 1; i < v.size(); ++i) acc = And(acc, v[i]);
+      return acc;
+    };
+    if (!left.empty()) node->inputs[0] = PushDownFilters(MakeFilter(child->inputs[0], conj(left)));
+    if (!right.empty()) {
+      std::vector<int> shift(child->schema->num_fields(), -1);
+      for (size_t j = lw; j < shift.size(); ++j) shift[j] = static_cast<int>(j - lw);
+      node->inputs[1] = PushDownFilters(MakeFilter(child->inputs[1], RemapColumns(conj(right), shift)));
+    }
+    if (keep.empty()) return node;
+    return MakeFilter(node, conj(keep));
   }
   if (child->kind == PlanKind::kWindow && !child->late_check) {
     // A predicate that does not read window_start/window_end commutes with the window (unless
@@ -311,6 +379,33 @@ PlanPtr Prune(const PlanPtr& p, const std::vector<bool>& required, std::vector<i
       (*mapping)[in_width + 1] = static_cast<int>(cw + 1);
       return node;
     }
+    case PlanKind::kJoin: {
+      const size_t lw = p->inputs[0]->schema->num_fields();
+      const size_t rw = p->inputs[1]->schema->num_fields();
+      std::vector<bool> need_all = required;
+      if (p->residual) CollectColumns(*p->residual, &need_all);
+      std::vector<bool> need_l(need_all.begin(), need_all.begin() + static_cast<long>(lw));
+      std::vector<bool> need_r(need_all.begin() + static_cast<long>(lw), need_all.end());
+      for (int k : p->left_keys) need_l[static_cast<size_t>(k)] = true;
+      for (int k : p->right_keys) need_r[static_cast<size_t>(k)] = true;
+      std::vector<int> lmap, rmap;
+      PlanPtr l = Prune(p->inputs[0], need_l, &lmap);
+      PlanPtr r = Prune(p->inputs[1], need_r, &rmap);
+      auto node = std::make_shared<LogicalPlan>(*p);
+      node->inputs = {l, r};
+      const size_t nlw = l->schema->num_fields();
+      std::vector<int> combined(lw + rw, -1);
+      for (size_t i = 0; i < lw; ++i) combined[i] = lmap[i];
+      for (size_t j = 0; j < rw; ++j) combined[lw + j] = rmap[j] < 0 ? -1 : rmap[j] + static_cast<int>(nlw);
+      for (auto& k : node->left_keys) k = lmap[static_cast<size_t>(k)];
+      for (auto& k : node->right_keys) k = rmap[static_cast<size_t>(k)];
+      if (node->residual) node->residual = RemapColumns(node->residual, combined);
+      std::vector<Field> fields = l->schema->fields();
+      for (const Field& f : r->schema->fields()) fields.push_back(f);
+      node->schema = std::make_shared<Schema>(std::move(fields));
+      *mapping = combined;
+      return node;
+    }
     case PlanKind::kUnionAll: {
       // Inputs are aligned by position: every input keeps every column.
       auto node = std::make_shared<LogicalPlan>(*p);
@@ -370,10 +465,15 @@ Status ConfigureStreaming(const PlanPtr& plan, bool snapshot, bool emit_on_windo
   };
   if (agg_under_union(plan.get(), false))
     return NotSupported("aggregations inside UNION ALL are not supported yet; aggregate in a view and union the views");
-  // Find the aggregate (the plan above any UNION ALL is a chain).
-  LogicalPlan* agg = nullptr;
-  for (LogicalPlan* n = plan.get(); n; n = n->inputs.empty() ? nullptr : n->inputs[0].get())
-    if (n->kind == PlanKind::kAggregate && !agg) agg = n;
+  // Find the aggregation (at most one per query for now).
+  std::vector<LogicalPlan*> aggs;
+  std::function<void(LogicalPlan*)> find = [&](LogicalPlan* n) {
+    if (n->kind == PlanKind::kAggregate) aggs.push_back(n);
+    for (auto& in : n->inputs) find(in.get());
+  };
+  find(plan.get());
+  if (aggs.size() > 1) return NotSupported("nested aggregations are not supported yet; aggregate in a view and query the view");
+  LogicalPlan* agg = aggs.empty() ? nullptr : aggs[0];
   const bool streaming_options = allowed_lateness_us > 0 || !late_sink.empty();
   if (!agg) {
     if (emit_on_window_close) return NotSupported("EMIT ON WINDOW CLOSE needs a windowed aggregate (GROUP BY window_start, window_end)");

@@ -24,7 +24,11 @@ enum class PlanKind : uint8_t {
   kWindow,   // TUMBLE / HOP / SESSION: adds window_start, window_end
   kAggregate,  // GROUP BY: group keys first, then aggregate results
   kUnionAll,   // concatenation of its inputs (same column types)
+  kJoin,       // equi-join of two inputs: left columns, then right columns
 };
+
+enum class JoinKind : uint8_t { kInner, kLeft, kRight, kFull };
+std::string_view JoinKindName(JoinKind k);
 
 enum class WindowKind : uint8_t { kTumble, kHop, kSession };
 
@@ -108,6 +112,15 @@ struct LogicalPlan {
   ExprPtr relation_watermark_expr;     // over the relation's columns
   bool keep_watermark_columns = false;  // produce the columns relation_watermark_expr reads
   bool relation_append_only = true;
+
+  // kJoin: left_keys[k] (a left input column) = right_keys[k] (a right input column); the
+  // residual predicate reads the joined row (left columns, then right columns)
+  JoinKind join_kind = JoinKind::kInner;
+  std::vector<int> left_keys;
+  std::vector<int> right_keys;
+  ExprPtr residual;
+  /// Bound on operator state (joins), 0 = unlimited.
+  size_t state_size_max_bytes = 0;
 
   /// Output column carrying the relation's watermark (event time), or -1.
   int watermark_column = -1;

@@ -81,6 +81,12 @@ check "HOP 30 minutes every 10 minutes" compare_view hop \
 check "SESSION per origin, 30-minute gap" compare_view session \
   "CREATE MATERIALIZED VIEW v AS SELECT origin, window_start, window_end, count(*) AS n, sum(delay) AS d FROM SESSION(flights, date, INTERVAL '30' MINUTE) GROUP BY origin, window_start, window_end EMIT ON WINDOW CLOSE" \
   "WITH x AS (SELECT origin, date, delay, CASE WHEN date - lag(date) OVER (PARTITION BY origin ORDER BY date) < INTERVAL 30 MINUTE THEN 0 ELSE 1 END AS new FROM $from), y AS (SELECT origin, date, delay, sum(new) OVER (PARTITION BY origin ORDER BY date ROWS UNBOUNDED PRECEDING) AS sid FROM x) SELECT origin, min(date) AS window_start, max(date) + INTERVAL 30 MINUTE AS window_end, count(*) AS n, sum(delay) AS d FROM y GROUP BY origin, sid"
+check "FULL JOIN of two changelog views" compare_view join \
+  "CREATE MATERIALIZED VIEW o AS SELECT origin AS airport, count(*) AS departures, max(delay) AS worst FROM flights WHERE distance > 2000 GROUP BY origin; CREATE MATERIALIZED VIEW d AS SELECT destination AS airport, count(*) AS arrivals FROM flights WHERE delay > 120 GROUP BY destination; CREATE MATERIALIZED VIEW v AS SELECT o.airport AS a, d.airport AS b, departures, worst, arrivals FROM o FULL JOIN d ON o.airport = d.airport" \
+  "WITH o AS (SELECT origin AS airport, count(*) AS departures, max(delay) AS worst FROM $from WHERE distance > 2000 GROUP BY origin), d AS (SELECT destination AS airport, count(*) AS arrivals FROM $from WHERE delay > 120 GROUP BY destination) SELECT o.airport AS a, d.airport AS b, departures, worst, arrivals FROM o FULL JOIN d ON o.airport = d.airport"
+check "inner join of a source with a view" compare_view join2 \
+  "CREATE MATERIALIZED VIEW busy AS SELECT origin, count(*) AS n FROM flights GROUP BY origin; CREATE MATERIALIZED VIEW v AS SELECT f.origin, f.destination, f.delay, b.n FROM flights f JOIN busy b ON f.origin = b.origin WHERE f.delay > 300 AND f.distance > 2500" \
+  "WITH busy AS (SELECT origin, count(*) AS n FROM $from GROUP BY origin) SELECT f.origin, f.destination, f.delay, b.n FROM $from f JOIN busy b ON f.origin = b.origin WHERE f.delay > 300 AND f.distance > 2500"
 check "unbounded GROUP BY (changelog)" compare_view groupby \
   "CREATE MATERIALIZED VIEW v AS SELECT origin, destination, count(*) AS n, sum(delay) AS total_delay, min(distance) AS d FROM flights GROUP BY origin, destination" \
   "SELECT origin, destination, count(*) AS n, sum(delay) AS total_delay, min(distance) AS d FROM $from GROUP BY ALL"

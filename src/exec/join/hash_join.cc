@@ -1,0 +1,575 @@
+#include "exec/join/hash_join.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
+#include "state/hash.h"
+
+namespace weir {
+
+namespace {
+
+inline uint64_t LoadU64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+inline void StoreU64(uint8_t* p, uint64_t v) { std::memcpy(p, &v, 8); }
+inline int64_t LoadI64(const uint8_t* p) {
+  int64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+inline void StoreI64(uint8_t* p, int64_t v) { std::memcpy(p, &v, 8); }
+inline uint32_t LoadU32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+inline void StoreU32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
+
+// Record header fields (RowArena::kHeaderBytes = 32).
+constexpr size_t kNextOff = 0;     // ref + 1 of the next record in the key's list, 0 = end
+constexpr size_t kMultOff = 8;     // multiplicity (> 0 while linked)
+constexpr size_t kDegreeOff = 16;  // matching other-side rows, with multiplicity
+constexpr size_t kLenOff = 24;     // row bytes
+constexpr size_t kClassOff = 28;   // size class
+
+inline uint64_t NextRef(const uint8_t* rec) { return LoadU64(rec + kNextOff) - 1; }
+inline int64_t Mult(const uint8_t* rec) { return LoadI64(rec + kMultOff); }
+inline int64_t Degree(const uint8_t* rec) { return LoadI64(rec + kDegreeOff); }
+inline uint32_t RowLen(const uint8_t* rec) { return LoadU32(rec + kLenOff); }
+inline const uint8_t* RowBytes(const uint8_t* rec) { return rec + RowArena::kHeaderBytes; }
+
+constexpr uint32_t kSmallClasses = 128;  // records of 8..1024 bytes, 8-byte steps
+constexpr uint32_t kClassesMax = kSmallClasses + 24;
+
+}  // namespace
+
+// ---- RowArena -------------------------------------------------------------------------------
+
+uint32_t RowArena::ClassOf(size_t record_bytes) {
+  if (record_bytes <= 1024) return static_cast<uint32_t>((record_bytes + 7) / 8 - 1);
+  return kSmallClasses + static_cast<uint32_t>(std::bit_width(record_bytes - 1)) - 11;
+}
+
+size_t RowArena::ClassBytes(uint32_t cls) {
+  return cls < kSmallClasses ? size_t{cls + 1} * 8 : size_t{1} << (cls - kSmallClasses + 11);
+}
+
+uint64_t RowArena::Allocate(uint32_t len) {
+  const uint32_t cls = ClassOf(size_t{kHeaderBytes} + len);
+  WEIR_CHECK(cls < kClassesMax);
+  if (free_heads_.empty()) free_heads_.assign(kClassesMax, 0);
+  uint64_t ref;
+  if (free_heads_[cls] != 0) {
+    ref = free_heads_[cls] - 1;
+    free_heads_[cls] = LoadU64(At(ref) + kNextOff);
+  } else {
+    const size_t bytes = ClassBytes(cls);
+    if (chunks_.empty() || used_in_last_ + bytes > chunks_.back().bytes) {
+      size_t size = chunks_.empty() ? kFirstChunkBytes
+                                    : std::min(chunks_.back().bytes * 2, kChunkBytesMax);
+      size = std::max(size, bytes);
+      WEIR_CHECK(chunks_.size() < (size_t{1} << 31));
+      chunks_.push_back(Chunk{std::make_unique_for_overwrite<uint8_t[]>(size), size});
+      chunk_bytes_ += size;
+      used_in_last_ = 0;
+    }
+    ref = (uint64_t{chunks_.size() - 1} << 32) | used_in_last_;
+    used_in_last_ += bytes;
+  }
+  uint8_t* p = At(ref);
+  StoreU64(p + kNextOff, 0);
+  StoreI64(p + kMultOff, 0);
+  StoreI64(p + kDegreeOff, 0);
+  StoreU32(p + kLenOff, len);
+  StoreU32(p + kClassOff, cls);
+  ++live_records_;
+  return ref;
+}
+
+void RowArena::Free(uint64_t ref) {
+  uint8_t* p = At(ref);
+  const uint32_t cls = LoadU32(p + kClassOff);
+  StoreU64(p + kNextOff, free_heads_[cls]);
+  StoreI64(p + kMultOff, 0);
+  free_heads_[cls] = ref + 1;
+  --live_records_;
+}
+
+// ---- ports and sides ------------------------------------------------------------------------
+
+class HashJoinOperator::Port final : public Operator {
+ public:
+  Port(HashJoinOperator* join, int side) : join_(join), side_(side) {}
+  Status Push(const RecordBatch& batch) override { return join_->PushSide(side_, batch); }
+  Status OnWatermark(int64_t) override { return join_->SideWatermark(); }
+  Status Finish() override { return join_->SideFinish(side_); }
+  std::string Describe() const override {
+    return side_ == 0 ? "HashJoin left input" : "HashJoin right input";
+  }
+
+ private:
+  HashJoinOperator* join_;
+  int side_;
+};
+
+struct HashJoinOperator::Side {
+  Side(SchemaPtr s, std::vector<int> k, bool preserved, bool append_only_input,
+       std::vector<DataType> key_types, std::vector<DataType> row_types)
+      : schema(std::move(s)),
+        keys(std::move(k)),
+        outer(preserved),
+        append_only(append_only_input),
+        key_enc(std::move(key_types)),
+        row_enc(row_types),
+        table(8, key_enc.fixed_key_bytes()),
+        key_cols(keys.size()),
+        all_cols(schema->num_fields()),
+        decode_out(schema->num_fields()) {
+    // The encoding of an all-NULL row: what the other side's unmatched rows are padded with.
+    std::vector<Column> nulls;
+    nulls.reserve(row_types.size());
+    std::vector<const Column*> ptrs;
+    for (const DataType& t : row_types) {
+      nulls.emplace_back(t);
+      nulls.back().AppendNull();
+    }
+    for (const Column& c : nulls) ptrs.push_back(&c);
+    KeyEncoder enc(row_types);
+    enc.Encode(ptrs, 1);
+    null_row.assign(enc.key(0), enc.key(0) + enc.key_len(0));
+  }
+
+  SchemaPtr schema;
+  std::vector<int> keys;
+  bool outer;
+  bool append_only;
+  KeyEncoder key_enc;  // equi-key columns of this side's input batches
+  KeyEncoder row_enc;  // whole rows of this side (encode input, decode state rows)
+  HashTable table;     // key -> payload u64: ref + 1 of the list head (0 = empty)
+  RowArena arena;
+  std::vector<uint8_t> null_row;
+  std::vector<const Column*> key_cols;
+  std::vector<const Column*> all_cols;
+  std::vector<Column*> decode_out;
+};
+
+std::string_view JoinTypeName(JoinType t) {
+  switch (t) {
+    case JoinType::kInner: return "inner";
+    case JoinType::kLeft: return "left";
+    case JoinType::kRight: return "right";
+    case JoinType::kFull: return "full";
+  }
+  return "?";
+}
+
+// ---- construction -----------------------------------------------------------------------------
+
+Result<std::unique_ptr<HashJoinOperator>> HashJoinOperator::Make(HashJoinOptions o) {
+  if (!o.left_schema || !o.right_schema) return InvalidArgument("hash join: missing input schema");
+  if (o.left_keys.empty() || o.left_keys.size() != o.right_keys.size()) {
+    return InvalidArgument("hash join: {} left and {} right key columns", o.left_keys.size(),
+                           o.right_keys.size());
+  }
+  for (size_t k = 0; k < o.left_keys.size(); ++k) {
+    const int l = o.left_keys[k], r = o.right_keys[k];
+    if (l < 0 || static_cast<size_t>(l) >= o.left_schema->num_fields() || r < 0 ||
+        static_cast<size_t>(r) >= o.right_schema->num_fields()) {
+      return InvalidArgument("hash join: key {} column index out of range", k);
+    }
+    const DataType lt = o.left_schema->field(static_cast<size_t>(l)).type;
+    const DataType rt = o.right_schema->field(static_cast<size_t>(r)).type;
+    if (!(lt == rt)) {
+      return InvalidArgument("hash join: key {} types differ ({} vs {})", k, lt.ToString(),
+                             rt.ToString());
+    }
+  }
+  if (o.residual && o.residual->type.id != TypeId::kBoolean) {
+    return InvalidArgument("hash join: residual predicate must be BOOLEAN, not {}",
+                           o.residual->type.ToString());
+  }
+  return std::unique_ptr<HashJoinOperator>(new HashJoinOperator(std::move(o)));
+}
+
+HashJoinOperator::HashJoinOperator(HashJoinOptions options) : opt_(std::move(options)) {
+  const bool left_outer = opt_.type == JoinType::kLeft || opt_.type == JoinType::kFull;
+  const bool right_outer = opt_.type == JoinType::kRight || opt_.type == JoinType::kFull;
+  std::vector<Field> fields;
+  std::vector<DataType> key_types, left_types, right_types;
+  for (const Field& f : opt_.left_schema->fields()) {
+    fields.push_back(Field{f.name, f.type, f.nullable || right_outer});
+    left_types.push_back(f.type);
+  }
+  for (const Field& f : opt_.right_schema->fields()) {
+    fields.push_back(Field{f.name, f.type, f.nullable || left_outer});
+    right_types.push_back(f.type);
+  }
+  for (int k : opt_.left_keys) key_types.push_back(opt_.left_schema->field(static_cast<size_t>(k)).type);
+  out_schema_ = std::make_shared<Schema>(std::move(fields));
+  output_append_only_ =
+      opt_.type == JoinType::kInner && opt_.left_append_only && opt_.right_append_only;
+  sides_[0] = std::make_unique<Side>(opt_.left_schema, opt_.left_keys, left_outer,
+                                     opt_.left_append_only, key_types, left_types);
+  sides_[1] = std::make_unique<Side>(opt_.right_schema, opt_.right_keys, right_outer,
+                                     opt_.right_append_only, key_types, right_types);
+  ports_[0] = std::make_unique<Port>(this, 0);
+  ports_[1] = std::make_unique<Port>(this, 1);
+  if (opt_.residual) residual_ = std::make_unique<ExprEvaluator>(opt_.residual);
+  out_.set_schema(out_schema_);
+  candidates_.set_schema(out_schema_);
+}
+
+HashJoinOperator::~HashJoinOperator() = default;
+
+size_t HashJoinOperator::state_bytes() const {
+  size_t b = 0;
+  for (const auto& s : sides_) b += s->table.MemoryBytes() + s->arena.MemoryBytes();
+  return b;
+}
+
+size_t HashJoinOperator::state_rows() const {
+  return sides_[0]->arena.live_records() + sides_[1]->arena.live_records();
+}
+
+Status HashJoinOperator::Push(const RecordBatch&) {
+  return Internal("HashJoinOperator: push into left_input() or right_input()");
+}
+
+std::string HashJoinOperator::Describe() const {
+  std::string s = fmt::format("HashJoin {} on", JoinTypeName(opt_.type));
+  for (size_t k = 0; k < opt_.left_keys.size(); ++k) {
+    s += fmt::format("{} left.{} = right.{}", k ? "," : "",
+                     opt_.left_schema->field(static_cast<size_t>(opt_.left_keys[k])).name,
+                     opt_.right_schema->field(static_cast<size_t>(opt_.right_keys[k])).name);
+  }
+  if (opt_.residual) s += " residual " + opt_.residual->ToString();
+  return s;
+}
+
+// ---- watermarks and finish --------------------------------------------------------------------
+
+Status HashJoinOperator::SideWatermark() {
+  int64_t wm = kFinalWatermark;
+  for (int s = 0; s < 2; ++s) {
+    wm = std::min(wm, finished_[s] ? kFinalWatermark : ports_[s]->watermark_us());
+  }
+  if (wm == kNoWatermark) return Status::OK();
+  return PushWatermark(wm);  // ignores values that do not advance
+}
+
+Status HashJoinOperator::SideFinish(int side) {
+  if (finished_[side]) return Status::OK();
+  finished_[side] = true;
+  if (!(finished_[0] && finished_[1])) return SideWatermark();
+  return Finish();
+}
+
+Status HashJoinOperator::Finish() {
+  WEIR_RETURN_IF_ERROR(FlushOutput());
+  WEIR_RETURN_IF_ERROR(SideWatermark());
+  return output_ ? output_->Finish() : Status::OK();
+}
+
+// ---- the hot path -----------------------------------------------------------------------------
+
+Status HashJoinOperator::PushSide(int a, const RecordBatch& batch) {
+  Side& A = *sides_[a];
+  Side& B = *sides_[1 - a];
+  const int64_t n = batch.num_rows();
+  if (n == 0) return Status::OK();
+  const Op* ops = batch.ops();
+  if (ops && A.append_only) {
+    for (int64_t i = 0; i < n; ++i) {
+      if (ops[i] == Op::kDelete) {
+        return InvalidArgument("hash join: {} input declared append-only carried a delete",
+                               a == 0 ? "left" : "right");
+      }
+    }
+  }
+  const size_t un = static_cast<size_t>(n);
+  if (hashes_.size() < un) {
+    hashes_.resize(un);
+    key_null_.resize(un);
+    probe_payloads_.resize(un);
+    own_payloads_.resize(un);
+    row_pair_end_.resize(un);
+  }
+
+  // Keys: encode and hash column-wise; flag rows with a NULL key (they match nothing).
+  std::fill(key_null_.begin(), key_null_.begin() + n, uint8_t{0});
+  for (size_t k = 0; k < A.keys.size(); ++k) {
+    const Column& c = *batch.column(static_cast<size_t>(A.keys[k]));
+    A.key_cols[k] = &c;
+    HashColumn(c, n, k > 0, hashes_.data());
+    if (c.has_validity()) {
+      for (int64_t i = 0; i < n; ++i) key_null_[static_cast<size_t>(i)] |= c.IsNull(i) ? 1 : 0;
+    }
+  }
+  A.key_enc.Encode(A.key_cols, n);
+  for (size_t c = 0; c < A.all_cols.size(); ++c) A.all_cols[c] = batch.column(c).get();
+  A.row_enc.Encode(A.all_cols, n);
+
+  // Probe the other side (its state does not change during this batch, so the pointers stay
+  // valid), then find-or-insert every key on this side (one reservation: pointers valid together).
+  B.table.FindBatch(A.key_enc, hashes_.data(), n, probe_payloads_.data());
+  for (int64_t i = 0; i < n; ++i) {
+    if (key_null_[static_cast<size_t>(i)]) probe_payloads_[static_cast<size_t>(i)] = nullptr;
+  }
+  A.table.FindOrInsertBatch(A.key_enc, hashes_.data(), n, own_payloads_.data(), nullptr);
+
+  for (int64_t i0 = 0; i0 < n;) {
+    // Candidate pairs for rows [i0, i1): at least one row, about kPairsChunkRows pairs.
+    pair_row_.clear();
+    pair_ref_.clear();
+    int64_t i1 = i0;
+    while (i1 < n && (i1 == i0 || static_cast<int64_t>(pair_row_.size()) < kPairsChunkRows)) {
+      const uint8_t* payload = probe_payloads_[static_cast<size_t>(i1)];
+      if (payload) {
+        for (uint64_t ref = LoadU64(payload) - 1; ref != RowArena::kNil;
+             ref = NextRef(B.arena.At(ref))) {
+          pair_row_.push_back(static_cast<uint32_t>(i1));
+          pair_ref_.push_back(ref);
+        }
+      }
+      row_pair_end_[static_cast<size_t>(i1)] = static_cast<int64_t>(pair_row_.size());
+      ++i1;
+    }
+    WEIR_RETURN_IF_ERROR(EvaluateResidual(a, batch));
+    WEIR_RETURN_IF_ERROR(ProcessChunk(a, batch, i0, i1));
+    i0 = i1;
+  }
+
+  // Erase the keys whose lists are now empty (deletes, or rows that were not kept). Collect
+  // first: an erase moves entries and invalidates the payload pointers.
+  emptied_rows_.clear();
+  for (int64_t i = 0; i < n; ++i) {
+    if (LoadU64(own_payloads_[static_cast<size_t>(i)]) == 0) emptied_rows_.push_back(i);
+  }
+  for (int64_t i : emptied_rows_) {
+    A.table.Erase(A.key_enc.key(i), A.key_enc.key_len(i), hashes_[static_cast<size_t>(i)]);
+  }
+
+  WEIR_RETURN_IF_ERROR(FlushOutput());
+  if (opt_.state_size_max_bytes != 0 && state_bytes() > opt_.state_size_max_bytes) {
+    return ResourceExhausted("join state exceeds state_size_max_bytes ({} bytes)",
+                             opt_.state_size_max_bytes);
+  }
+  return Status::OK();
+}
+
+Status HashJoinOperator::EvaluateResidual(int a, const RecordBatch& batch) {
+  const size_t pairs = pair_row_.size();
+  if (pair_pass_.size() < pairs) pair_pass_.resize(pairs);
+  if (!residual_ || pairs == 0) {
+    std::fill(pair_pass_.begin(), pair_pass_.begin() + static_cast<int64_t>(pairs), uint8_t{1});
+    return Status::OK();
+  }
+  Side& A = *sides_[a];
+  Side& B = *sides_[1 - a];
+  const size_t left_cols = sides_[0]->schema->num_fields();
+  const size_t a_base = a == 0 ? 0 : left_cols;
+  const size_t b_base = a == 0 ? left_cols : 0;
+  auto& cols = candidates_.columns();
+  cols.resize(out_schema_->num_fields());
+  for (size_t c = 0; c < A.all_cols.size(); ++c) {
+    const Column& src = *batch.column(c);
+    ReuseColumn(&cols[a_base + c], src.type())->Gather(src, pair_row_.data(),
+                                                        static_cast<int64_t>(pairs));
+  }
+  if (decode_ptrs_.size() < pairs) {
+    decode_ptrs_.resize(pairs);
+    decode_lens_.resize(pairs);
+  }
+  for (size_t k = 0; k < pairs; ++k) {
+    const uint8_t* rec = B.arena.At(pair_ref_[k]);
+    decode_ptrs_[k] = RowBytes(rec);
+    decode_lens_[k] = RowLen(rec);
+  }
+  for (size_t c = 0; c < B.decode_out.size(); ++c) {
+    B.decode_out[c] = ReuseColumn(&cols[b_base + c], B.schema->field(c).type);
+  }
+  B.row_enc.DecodeBatch(decode_ptrs_.data(), decode_lens_.data(), static_cast<int64_t>(pairs),
+                        B.decode_out);
+  candidates_.set_num_rows(static_cast<int64_t>(pairs));
+  WEIR_ASSIGN_OR_RETURN(const ColumnPtr* result, residual_->Evaluate(candidates_));
+  const Column& mask = **result;
+  if (mask.is_constant()) {
+    const uint8_t pass = mask.IsValid(0) && mask.Get<uint8_t>(0) ? 1 : 0;
+    std::fill(pair_pass_.begin(), pair_pass_.begin() + static_cast<int64_t>(pairs), pass);
+  } else {
+    const uint8_t* v = mask.data<uint8_t>();
+    const uint8_t* valid = mask.validity();
+    for (size_t k = 0; k < pairs; ++k) {
+      pair_pass_[k] = (v[k] != 0) & (valid ? GetBit(valid, static_cast<int64_t>(k)) : true);
+    }
+  }
+  return Status::OK();
+}
+
+void HashJoinOperator::EmitRow(int a, Op op, const uint8_t* a_row, uint32_t a_len,
+                               const uint8_t* b_row, uint32_t b_len, int64_t times) {
+  const Emit e = a == 0 ? Emit{a_row, b_row, a_len, b_len, op} : Emit{b_row, a_row, b_len, a_len, op};
+  for (int64_t t = 0; t < times; ++t) emits_.push_back(e);
+}
+
+Status HashJoinOperator::ProcessChunk(int a, const RecordBatch& batch, int64_t i0, int64_t i1) {
+  Side& A = *sides_[a];
+  Side& B = *sides_[1 - a];
+  const Op* ops = batch.ops();
+  const uint8_t* b_null = B.null_row.data();
+  const uint32_t b_null_len = static_cast<uint32_t>(B.null_row.size());
+  int64_t k = 0;  // pair index
+  for (int64_t i = i0; i < i1; ++i) {
+    const size_t ui = static_cast<size_t>(i);
+    const int64_t k_end = row_pair_end_[ui];
+    if (key_null_[ui] && !A.outer) {  // matches nothing, emits nothing, not kept
+      k = k_end;
+      continue;
+    }
+    const uint8_t* row = A.row_enc.key(i);
+    const uint32_t len = A.row_enc.key_len(i);
+    uint8_t* head = own_payloads_[ui];
+    if (!ops || ops[i] == Op::kInsert) {
+      int64_t matches = 0;
+      for (; k < k_end; ++k) {
+        if (!pair_pass_[static_cast<size_t>(k)]) continue;
+        uint8_t* rec = B.arena.At(pair_ref_[static_cast<size_t>(k)]);
+        const int64_t mult = Mult(rec);
+        if (B.outer) {
+          const int64_t degree = Degree(rec);
+          if (degree == 0) EmitRow(a, Op::kDelete, A.null_row.data(),
+                                   static_cast<uint32_t>(A.null_row.size()), RowBytes(rec),
+                                   RowLen(rec), mult);
+          StoreI64(rec + kDegreeOff, degree + 1);
+        }
+        EmitRow(a, Op::kInsert, row, len, RowBytes(rec), RowLen(rec), mult);
+        matches += mult;
+      }
+      if (A.outer && matches == 0) EmitRow(a, Op::kInsert, row, len, b_null, b_null_len, 1);
+      // Keep the row: merge with an identical record near the list head, else prepend one.
+      bool merged = false;
+      uint64_t ref = LoadU64(head) - 1;
+      for (int s = 0; s < kDedupeScanMax && ref != RowArena::kNil; ++s) {
+        uint8_t* rec = A.arena.At(ref);
+        if (RowLen(rec) == len && std::memcmp(RowBytes(rec), row, len) == 0) {
+          WEIR_DCHECK(!A.outer || Degree(rec) == matches);
+          StoreI64(rec + kMultOff, Mult(rec) + 1);
+          merged = true;
+          break;
+        }
+        ref = NextRef(rec);
+      }
+      if (!merged) {
+        const uint64_t fresh = A.arena.Allocate(len);
+        uint8_t* rec = A.arena.At(fresh);
+        if (len) std::memcpy(rec + RowArena::kHeaderBytes, row, len);
+        StoreI64(rec + kMultOff, 1);
+        StoreI64(rec + kDegreeOff, matches);
+        StoreU64(rec + kNextOff, LoadU64(head));
+        StoreU64(head, fresh + 1);
+      }
+    } else {
+      // Delete: find the row in this side's state; a delete of an absent row is ignored.
+      uint64_t prev = RowArena::kNil;
+      uint64_t ref = LoadU64(head) - 1;
+      while (ref != RowArena::kNil) {
+        const uint8_t* rec = A.arena.At(ref);
+        if (RowLen(rec) == len && std::memcmp(RowBytes(rec), row, len) == 0) break;
+        prev = ref;
+        ref = NextRef(rec);
+      }
+      if (ref == RowArena::kNil) {
+        ++deletes_unmatched_;
+        k = k_end;
+        continue;
+      }
+      int64_t matches = 0;
+      for (; k < k_end; ++k) {
+        if (!pair_pass_[static_cast<size_t>(k)]) continue;
+        uint8_t* rec = B.arena.At(pair_ref_[static_cast<size_t>(k)]);
+        const int64_t mult = Mult(rec);
+        EmitRow(a, Op::kDelete, row, len, RowBytes(rec), RowLen(rec), mult);
+        if (B.outer) {
+          const int64_t degree = Degree(rec) - 1;
+          WEIR_DCHECK(degree >= 0);
+          StoreI64(rec + kDegreeOff, degree);
+          if (degree == 0) EmitRow(a, Op::kInsert, A.null_row.data(),
+                                   static_cast<uint32_t>(A.null_row.size()), RowBytes(rec),
+                                   RowLen(rec), mult);
+        }
+        matches += mult;
+      }
+      if (A.outer && matches == 0) EmitRow(a, Op::kDelete, row, len, b_null, b_null_len, 1);
+      uint8_t* rec = A.arena.At(ref);
+      WEIR_DCHECK(!A.outer || Degree(rec) == matches);
+      const int64_t mult = Mult(rec) - 1;
+      StoreI64(rec + kMultOff, mult);
+      if (mult == 0) {
+        const uint64_t next_plus1 = LoadU64(rec + kNextOff);
+        if (prev == RowArena::kNil) {
+          StoreU64(head, next_plus1);
+        } else {
+          StoreU64(A.arena.At(prev) + kNextOff, next_plus1);
+        }
+        A.arena.Free(ref);
+      }
+    }
+    if (static_cast<int64_t>(emits_.size()) >= kOutputBatchRows) {
+      WEIR_RETURN_IF_ERROR(FlushOutput());
+    }
+  }
+  return Status::OK();
+}
+
+Status HashJoinOperator::FlushOutput() {
+  const int64_t total = static_cast<int64_t>(emits_.size());
+  if (total == 0) return Status::OK();
+  if (!output_) {
+    emits_.clear();
+    return Status::OK();
+  }
+  const size_t left_cols = sides_[0]->schema->num_fields();
+  auto& cols = out_.columns();
+  for (int64_t start = 0; start < total; start += kOutputBatchRows) {
+    const int64_t m = std::min(kOutputBatchRows, total - start);
+    const size_t um = static_cast<size_t>(m);
+    cols.resize(out_schema_->num_fields());
+    if (out_ptrs_.size() < um) {
+      out_ptrs_.resize(um);
+      out_lens_.resize(um);
+    }
+    for (int s = 0; s < 2; ++s) {
+      Side& side = *sides_[s];
+      const size_t base = s == 0 ? 0 : left_cols;
+      for (size_t j = 0; j < um; ++j) {
+        const Emit& e = emits_[static_cast<size_t>(start) + j];
+        out_ptrs_[j] = s == 0 ? e.left : e.right;
+        out_lens_[j] = s == 0 ? e.left_len : e.right_len;
+      }
+      for (size_t c = 0; c < side.decode_out.size(); ++c) {
+        side.decode_out[c] = ReuseColumn(&cols[base + c], side.schema->field(c).type);
+      }
+      side.row_enc.DecodeBatch(out_ptrs_.data(), out_lens_.data(), m, side.decode_out);
+    }
+    out_.set_num_rows(m);
+    if (output_append_only_) {
+      out_.DisableOps();
+    } else {
+      Op* ops = out_.EnableOps();
+      for (size_t j = 0; j < um; ++j) ops[j] = emits_[static_cast<size_t>(start) + j].op;
+    }
+    Status st = output_->Push(out_);
+    if (!st.ok()) {
+      emits_.clear();
+      return st;
+    }
+  }
+  emits_.clear();
+  return Status::OK();
+}
+
+}  // namespace weir

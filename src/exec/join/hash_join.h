@@ -1,0 +1,198 @@
+// HashJoinOperator: streaming equi-join (inner, left, right, full outer) over two changelog
+// inputs, with retractions — the "regular join" of Flink / RisingWave.
+//
+// Contract.
+// - Inputs: the join has two input ports, left_input() and right_input(), each an Operator the
+//   upstream pushes into (Push / PushWatermark / Finish); the join itself is pushed into only
+//   through them (HashJoinOperator::Push returns kInternal). Output: set_output() as for any
+//   operator; output schema = the left columns, then the right columns.
+// - Ownership: the operator owns both ports, both sides' keyed state and its output batch. A
+//   pushed batch is read during the call only (rows are copied into state). Not thread-safe:
+//   one pipeline thread; must not be re-entered from downstream during a Push.
+// - State layout (per side): a src/state HashTable from the encoded equi-key (KeyEncoder bytes)
+//   to the head of a singly linked list of row records; records live in a RowArena owned by the
+//   operator (chunked, chunks of 64 KiB doubling to 4 MiB, never moved, so record references
+//   are stable). A record is [next ref][multiplicity][degree][length][row bytes], the row being
+//   the KeyEncoder encoding of all the side's columns. Identical rows share a record (a
+//   multiset with counts) when found among the first kDedupeScanMax records of the key's list;
+//   otherwise a duplicate gets its own record (still a correct multiset). `degree` counts, with
+//   multiplicity, the other side's rows that match this row (same key and residual TRUE); it
+//   drives the outer-join NULL rows. Freed records go to per-size-class free lists and are
+//   reused (fixed-width rows: exact reuse). Keys whose list empties are erased from the table.
+// - Matching: keys match when every key column is equal under KeyEncoder equality; a row with
+//   any NULL key matches nothing (SQL `=`), and on a non-preserved (inner) side it is not kept
+//   in state at all. Key column types must be identical on both sides (the planner casts).
+//   The residual predicate is evaluated vectorized over the candidate pairs (left columns then
+//   right columns); a pair joins when it is TRUE (NULL and FALSE reject).
+// - Changelog semantics: an insert on one side emits `+` (row ⋈ match) per matching row of the
+//   other side, times its multiplicity; a delete emits `-` likewise. Preserved (outer) sides:
+//   a row with no match emits `+` (row, NULLs); when its first match arrives, `-` (row, NULLs)
+//   precedes the `+` joined rows; when its last match goes away, `+` (row, NULLs) follows the
+//   `-` joined rows. Applying the output in order to a multiset never drives a count below zero
+//   and yields, after every input batch, exactly the join of the two input multisets. A delete
+//   of a row not in state is ignored (counted in deletes_unmatched()). Output carries ops unless
+//   the join is inner and both inputs are declared append-only (then append-only output; a
+//   delete arriving on an input declared append-only is kInvalidArgument).
+// - Watermarks: the output watermark is min(left, right) input watermark, forwarded when it
+//   advances; a finished input counts as kFinalWatermark. Finish() propagates once both inputs
+//   have finished.
+// - Memory bound: state_bytes() = both hash tables + both arenas (capacity held). With
+//   state_size_max_bytes > 0, a Push after which state_bytes() exceeds it returns
+//   kResourceExhausted "join state exceeds state_size_max_bytes (N bytes)" (the query ends).
+// - Hot path: per batch, keys are encoded and hashed column-wise, the other side is probed with
+//   one prefetching batch lookup, the own side found-or-inserted with one batch call; output
+//   rows are decoded column-wise into reused columns. No allocation per event in steady state
+//   (vectors and buffers keep their high-water capacity; the arena reuses freed records).
+// - Costs: insert O(1) + O(matches); delete O(rows under the key) (finds the row by a list
+//   scan); a hot key with very many rows makes deletes slow (see README gaps).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "exec/operator.h"
+#include "expr/evaluator.h"
+#include "state/hash_table.h"
+#include "state/key_encoder.h"
+
+namespace weir {
+
+enum class JoinType : uint8_t { kInner, kLeft, kRight, kFull };
+std::string_view JoinTypeName(JoinType t);
+
+struct HashJoinOptions {
+  JoinType type = JoinType::kInner;
+  SchemaPtr left_schema;
+  SchemaPtr right_schema;
+  /// Equi-key columns: left_keys[k] = right_keys[k]; same count (≥ 1), identical types.
+  std::vector<int> left_keys;
+  std::vector<int> right_keys;
+  /// Optional residual predicate over the output row (left columns, then right); BOOLEAN.
+  ExprPtr residual;
+  /// Plan-time knowledge that an input never carries deletes (enables append-only output).
+  bool left_append_only = false;
+  bool right_append_only = false;
+  /// 0 = unlimited.
+  size_t state_size_max_bytes = 0;
+};
+
+/// Chunked arena of join row records with size-class free lists. References are 64-bit
+/// (chunk << 32 | offset) and stay valid until the record is freed. Not thread-safe.
+class RowArena {
+ public:
+  static constexpr uint64_t kNil = ~uint64_t{0};
+  static constexpr uint32_t kHeaderBytes = 32;  // next u64, mult i64, degree i64, len u32, class u32
+  static constexpr size_t kFirstChunkBytes = size_t{64} << 10;
+  static constexpr size_t kChunkBytesMax = size_t{4} << 20;
+
+  RowArena() = default;
+  RowArena(const RowArena&) = delete;
+  RowArena& operator=(const RowArena&) = delete;
+
+  /// A record with room for `len` row bytes; header fields zero except len.
+  uint64_t Allocate(uint32_t len);
+  void Free(uint64_t ref);
+  uint8_t* At(uint64_t ref) const {
+    return chunks_[ref >> 32].data.get() + static_cast<uint32_t>(ref);
+  }
+  size_t MemoryBytes() const { return chunk_bytes_; }
+  size_t live_records() const { return live_records_; }
+
+ private:
+  struct Chunk {
+    std::unique_ptr<uint8_t[]> data;
+    size_t bytes = 0;
+  };
+  static uint32_t ClassOf(size_t record_bytes);
+  static size_t ClassBytes(uint32_t cls);
+
+  std::vector<Chunk> chunks_;
+  size_t used_in_last_ = 0;
+  size_t chunk_bytes_ = 0;
+  size_t live_records_ = 0;
+  std::vector<uint64_t> free_heads_;  // per class: ref + 1 of the first free record, 0 = none
+};
+
+class HashJoinOperator final : public Operator {
+ public:
+  /// Identical rows are merged into one record when found among this many list entries.
+  static constexpr int kDedupeScanMax = 8;
+  /// Candidate pairs evaluated per residual call, and output rows per emitted batch.
+  static constexpr int64_t kPairsChunkRows = 4096;
+  static constexpr int64_t kOutputBatchRows = 4096;
+
+  /// Errors (kInvalidArgument): missing schemas, key count mismatch or zero, key index out of
+  /// range, key types differing between sides, residual not BOOLEAN.
+  static Result<std::unique_ptr<HashJoinOperator>> Make(HashJoinOptions options);
+  ~HashJoinOperator() override;
+
+  Operator* left_input() { return ports_[0].get(); }
+  Operator* right_input() { return ports_[1].get(); }
+
+  /// Not an entry point: push through left_input() / right_input(). Returns kInternal.
+  Status Push(const RecordBatch& batch) override;
+  Status Finish() override;
+  std::string Describe() const override;
+
+  const SchemaPtr& output_schema() const { return out_schema_; }
+  bool output_append_only() const { return output_append_only_; }
+  /// Bytes held by both sides' tables and arenas.
+  size_t state_bytes() const;
+  /// Live row records (left + right).
+  size_t state_rows() const;
+  int64_t deletes_unmatched() const { return deletes_unmatched_; }
+
+ private:
+  class Port;
+  struct Side;
+  struct Emit {
+    const uint8_t* left;
+    const uint8_t* right;
+    uint32_t left_len;
+    uint32_t right_len;
+    Op op;
+  };
+
+  explicit HashJoinOperator(HashJoinOptions options);
+  Status PushSide(int side, const RecordBatch& batch);
+  Status SideWatermark();
+  Status SideFinish(int side);
+  Status ProcessChunk(int a, const RecordBatch& batch, int64_t i0, int64_t i1);
+  Status EvaluateResidual(int a, const RecordBatch& batch);
+  void EmitRow(int a, Op op, const uint8_t* a_row, uint32_t a_len, const uint8_t* b_row,
+               uint32_t b_len, int64_t times);
+  Status FlushOutput();
+
+  HashJoinOptions opt_;
+  SchemaPtr out_schema_;
+  bool output_append_only_ = false;
+  std::unique_ptr<Operator> ports_[2];  // Port instances
+  std::unique_ptr<Side> sides_[2];
+  std::unique_ptr<ExprEvaluator> residual_;
+  bool finished_[2] = {false, false};
+  int64_t deletes_unmatched_ = 0;
+
+  // Per-batch scratch (capacity kept across batches).
+  std::vector<uint64_t> hashes_;
+  std::vector<uint8_t> key_null_;
+  std::vector<uint8_t*> probe_payloads_;  // other side's table, per row (nullptr = no key)
+  std::vector<uint8_t*> own_payloads_;    // own side's table, per row
+  std::vector<int64_t> emptied_rows_;
+  std::vector<uint32_t> pair_row_;        // candidate pairs: input row
+  std::vector<uint64_t> pair_ref_;        // candidate pairs: other side's record
+  std::vector<uint8_t> pair_pass_;        // residual result per pair
+  std::vector<int64_t> row_pair_end_;     // per row of the chunk: end index into pairs
+  std::vector<const uint8_t*> decode_ptrs_;
+  std::vector<uint32_t> decode_lens_;
+  RecordBatch candidates_;
+  std::vector<Column*> decode_cols_;
+
+  std::vector<Emit> emits_;
+  std::vector<const uint8_t*> out_ptrs_;
+  std::vector<uint32_t> out_lens_;
+  RecordBatch out_;
+};
+
+}  // namespace weir
