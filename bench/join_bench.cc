@@ -8,6 +8,13 @@
 //   BM_InnerJoinProbeInsertDelete steady state: a left insert batch, then the same rows deleted
 //                                 (probe + insert, probe + delete); state size stays constant.
 //   BM_InnerJoinVarcharKey        as ProbeInsert with a VARCHAR key ("key-<n>", 100 K keys).
+//   BM_SemiJoinProbeInsert        as ProbeInsert for a left semi join (output: left rows only,
+//                                 one per left row, since every key has a right row).
+//   BM_SemiJoinRightInsertDelete  steady state, the other direction: the right side's 100 K
+//                                 rows are held on the LEFT (one per key); a right insert batch,
+//                                 then its deletion, each flipping the matched left rows'
+//                                 visibility (degree 0 <-> 1 emits the left row). Anti emits the
+//                                 mirror image and runs the same code path.
 // Output goes to a sink that counts rows, so the figures include output materialization.
 #include <benchmark/benchmark.h>
 
@@ -63,8 +70,12 @@ RecordBatch MakeBatch(DataType key_type, const std::vector<int64_t>& keys, bool 
   return b;
 }
 
-std::unique_ptr<HashJoinOperator> MakeJoinWithRight(DataType key_type, CountSink* sink) {
+// A join whose `held` side (right unless `hold_left`) holds one row per key.
+std::unique_ptr<HashJoinOperator> MakeJoinWithRight(DataType key_type, CountSink* sink,
+                                                    JoinType type = JoinType::kInner,
+                                                    bool hold_left = false) {
   HashJoinOptions o;
+  o.type = type;
   o.left_schema = MakeSchema(key_type);
   o.right_schema = MakeSchema(key_type);
   o.left_keys = {0};
@@ -76,7 +87,8 @@ std::unique_ptr<HashJoinOperator> MakeJoinWithRight(DataType key_type, CountSink
   for (int64_t start = 0; start < kKeys; start += kBatchRows) {
     std::vector<int64_t> keys;
     for (int64_t i = start; i < std::min(kKeys, start + kBatchRows); ++i) keys.push_back(i);
-    if (!join->right_input()->Push(MakeBatch(key_type, keys, false)).ok()) std::abort();
+    Operator* held = hold_left ? join->left_input() : join->right_input();
+    if (!held->Push(MakeBatch(key_type, keys, false)).ok()) std::abort();
   }
   return join;
 }
@@ -93,13 +105,13 @@ std::vector<RecordBatch> LeftBatches(DataType key_type, int count, bool deletes)
   return batches;
 }
 
-void ProbeInsert(benchmark::State& state, DataType key_type) {
+void ProbeInsert(benchmark::State& state, DataType key_type, JoinType type = JoinType::kInner) {
   const std::vector<RecordBatch> batches = LeftBatches(key_type, kBatchesPerIteration, false);
   CountSink sink;
   size_t state_bytes = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    auto join = MakeJoinWithRight(key_type, &sink);
+    auto join = MakeJoinWithRight(key_type, &sink, type);
     state.ResumeTiming();
     for (const RecordBatch& b : batches) {
       if (!join->left_input()->Push(b).ok()) std::abort();
@@ -134,6 +146,28 @@ void BM_InnerJoinProbeInsertDelete(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 2 * kBatchRows);
 }
 BENCHMARK(BM_InnerJoinProbeInsertDelete);
+
+void BM_SemiJoinProbeInsert(benchmark::State& state) {
+  ProbeInsert(state, DataType::Int64(), JoinType::kLeftSemi);
+}
+BENCHMARK(BM_SemiJoinProbeInsert)->Unit(benchmark::kMillisecond);
+
+void BM_SemiJoinRightInsertDelete(benchmark::State& state) {
+  CountSink sink;
+  auto join = MakeJoinWithRight(DataType::Int64(), &sink, JoinType::kLeftSemi, /*hold_left=*/true);
+  const RecordBatch insert = LeftBatches(DataType::Int64(), 1, false)[0];
+  const RecordBatch del = LeftBatches(DataType::Int64(), 1, true)[0];
+  const int64_t rows_before = sink.rows;
+  for (auto _ : state) {
+    if (!join->right_input()->Push(insert).ok()) std::abort();
+    if (!join->right_input()->Push(del).ok()) std::abort();
+  }
+  state.SetItemsProcessed(state.iterations() * 2 * kBatchRows);
+  state.counters["out_rows/in_row"] =
+      static_cast<double>(sink.rows - rows_before) /
+      static_cast<double>(state.iterations() * 2 * kBatchRows);
+}
+BENCHMARK(BM_SemiJoinRightInsertDelete);
 
 }  // namespace
 }  // namespace weir

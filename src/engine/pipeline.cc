@@ -7,6 +7,7 @@
 #include "exec/join/hash_join.h"
 #include "exec/project.h"
 #include "exec/terminal.h"
+#include "exec/topn.h"
 #include "exec/union_all.h"
 #include "exec/window.h"
 
@@ -94,6 +95,8 @@ class Builder {
         case JoinKind::kLeft: o.type = JoinType::kLeft; break;
         case JoinKind::kRight: o.type = JoinType::kRight; break;
         case JoinKind::kFull: o.type = JoinType::kFull; break;
+        case JoinKind::kSemi: o.type = JoinType::kLeftSemi; break;
+        case JoinKind::kAnti: o.type = JoinType::kLeftAnti; break;
       }
       o.left_schema = n->inputs[0]->schema;
       o.right_schema = n->inputs[1]->schema;
@@ -128,6 +131,17 @@ class Builder {
         WEIR_ASSIGN_OR_RETURN(auto agg, HashAggregateOperator::Make(*n, !n->inputs[0]->append_only));
         p_->aggregates.push_back(agg.get());
         op = std::move(agg);
+        break;
+      }
+      case PlanKind::kTopN: {
+        TopNOptions o;
+        o.input_schema = n->inputs[0]->schema;
+        o.partition_columns = n->partition_columns;
+        for (const SortKey& k : n->sort_keys) o.order.push_back({k.expr->column, k.descending, k.nulls_first});
+        o.limit = n->limit;
+        o.with_row_number = n->with_row_number;
+        o.input_append_only = n->inputs[0]->append_only;
+        WEIR_ASSIGN_OR_RETURN(op, TopNOperator::Make(std::move(o)));
         break;
       }
       case PlanKind::kScan:

@@ -140,9 +140,51 @@ class Binder {
         // residual); nothing more to do here.
       }
     } else if (s->where_clause) {
-      WEIR_ASSIGN_OR_RETURN(ExprPtr pred, BindExpr(s->where_clause));
-      WEIR_RETURN_IF_ERROR(CheckBoolean(pred, s->where_clause, "WHERE"));
-      plan = MakeFilter(plan, pred);
+      // Top-level conjuncts: [NOT] EXISTS (subquery) and x IN (subquery) become semi / anti
+      // joins; the rest a filter.
+      std::vector<const PgQuery__Node*> conjuncts;
+      std::function<void(const PgQuery__Node*)> split = [&](const PgQuery__Node* n) {
+        if (n->node_case == PG_QUERY__NODE__NODE_BOOL_EXPR && n->bool_expr->boolop == PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR) {
+          for (size_t i = 0; i < n->bool_expr->n_args; ++i) split(n->bool_expr->args[i]);
+        } else {
+          conjuncts.push_back(n);
+        }
+      };
+      split(s->where_clause);
+      ExprPtr pred;
+      for (const PgQuery__Node* c : conjuncts) {
+        const PgQuery__SubLink* sub = nullptr;
+        bool negated = false;
+        if (c->node_case == PG_QUERY__NODE__NODE_SUB_LINK) {
+          sub = c->sub_link;
+        } else if (c->node_case == PG_QUERY__NODE__NODE_BOOL_EXPR && c->bool_expr->boolop == PG_QUERY__BOOL_EXPR_TYPE__NOT_EXPR &&
+                   c->bool_expr->n_args == 1 && c->bool_expr->args[0]->node_case == PG_QUERY__NODE__NODE_SUB_LINK) {
+          sub = c->bool_expr->args[0]->sub_link;
+          negated = true;
+        }
+        if (sub) {
+          WEIR_ASSIGN_OR_RETURN(plan, BindSubqueryJoin(plan, sub, negated));
+          continue;
+        }
+        WEIR_ASSIGN_OR_RETURN(ExprPtr e, BindExpr(c));
+        WEIR_RETURN_IF_ERROR(CheckBoolean(e, c, "WHERE"));
+        if (!pred) pred = e;
+        else {
+          WEIR_ASSIGN_OR_RETURN(pred, Call("and", {pred, e}, Location(c)));
+        }
+      }
+      if (pred) {
+        ApplyTopNLimit(plan, pred);
+        plan = MakeFilter(plan, pred);
+      }
+    }
+
+    // ROW_NUMBER() OVER (PARTITION BY ... ORDER BY ...): a Top-N node over the input; the
+    // enclosing query's `rn <= N` sets its limit.
+    for (size_t i = 0; i < s->n_target_list; ++i) {
+      const PgQuery__ResTarget* rt = s->target_list[i]->res_target;
+      if (!rt->val || rt->val->node_case != PG_QUERY__NODE__NODE_FUNC_CALL || !rt->val->func_call->over) continue;
+      WEIR_ASSIGN_OR_RETURN(plan, BindRowNumber(rt->val->func_call, plan));
     }
 
     // SELECT list (aggregate calls become placeholders, collected in aggs_).
@@ -713,6 +755,170 @@ class Binder {
     return win;
   }
 
+  Result<PlanPtr> BindRowNumber(const PgQuery__FuncCall* f, PlanPtr plan) {
+    std::string name = Lower(StringOf(f->funcname[f->n_funcname - 1]));
+    if (name != "row_number")
+      return Unsupported(f->location, "window function {}() is not supported; only ROW_NUMBER() (Top-N, deduplication)", name);
+    if (row_number_col_ >= 0) return Unsupported(f->location, "only one ROW_NUMBER() per query is supported");
+    const PgQuery__WindowDef* w = f->over;
+    if (w->n_order_clause == 0) return BindErr(f->location, "ROW_NUMBER() needs ORDER BY in its OVER clause");
+    auto topn = std::make_shared<LogicalPlan>();
+    topn->kind = PlanKind::kTopN;
+    for (size_t i = 0; i < w->n_partition_clause; ++i) {
+      WEIR_ASSIGN_OR_RETURN(ExprPtr e, BindExpr(w->partition_clause[i]));
+      if (e->kind != ExprKind::kColumnRef)
+        return Unsupported(Location(w->partition_clause[i]), "PARTITION BY of ROW_NUMBER() must list columns");
+      topn->partition_columns.push_back(e->column);
+    }
+    for (size_t i = 0; i < w->n_order_clause; ++i) {
+      const PgQuery__SortBy* sb = w->order_clause[i]->sort_by;
+      WEIR_ASSIGN_OR_RETURN(ExprPtr e, BindExpr(sb->node));
+      if (e->kind != ExprKind::kColumnRef) return Unsupported(Location(sb->node), "ORDER BY of ROW_NUMBER() must list columns");
+      SortKey k;
+      k.expr = e;
+      k.descending = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
+      k.nulls_first = sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
+                      (k.descending && sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST);
+      topn->sort_keys.push_back(k);
+    }
+    topn->limit = -1;
+    std::vector<Field> fields = plan->schema->fields();
+    row_number_col_ = static_cast<int>(fields.size());
+    fields.push_back({"row_number", DataType::Int64(), false});
+    topn->schema = std::make_shared<Schema>(std::move(fields));
+    topn->inputs.push_back(plan);
+    row_number_call_ = f;
+    return PlanPtr(topn);
+  }
+
+  // Sets the limit of a Top-N below `plan` from the conjuncts of `pred` of the form
+  // `rn <= N`, `rn < N`, `rn = 1` where rn (column `col` of plan's output) is its row number.
+  static void ApplyTopNLimit(const PlanPtr& plan, const ExprPtr& pred) {
+    // Follow the row-number column down through projections and filters.
+    const LogicalPlan* n = plan.get();
+    int col = -1;
+    std::vector<ExprPtr> conjuncts;
+    std::function<void(const ExprPtr&)> split = [&](const ExprPtr& e) {
+      if (e->kind == ExprKind::kCall && e->fn.name == "and" && e->args.size() == 2) {
+        split(e->args[0]);
+        split(e->args[1]);
+      } else {
+        conjuncts.push_back(e);
+      }
+    };
+    split(pred);
+    for (const ExprPtr& c : conjuncts) {
+      if (c->kind != ExprKind::kCall || c->args.size() != 2) continue;
+      const Expr& a = *c->args[0];
+      const Expr& b = *c->args[1];
+      if (a.kind != ExprKind::kColumnRef || !b.is_constant() || b.value.is_null || !b.type.is_integer()) continue;
+      int64_t limit = -1;
+      if (c->fn.name == "le") limit = b.value.i;
+      else if (c->fn.name == "lt") limit = b.value.i - 1;
+      else if (c->fn.name == "eq" && b.value.i == 1) limit = 1;
+      if (limit < 1) continue;
+      col = a.column;
+      n = plan.get();
+      while (n) {
+        if (n->kind == PlanKind::kTopN) {
+          if (col == static_cast<int>(n->schema->num_fields()) - 1 && (n->limit < 1 || limit < n->limit))
+            const_cast<LogicalPlan*>(n)->limit = limit;
+          break;
+        }
+        if (n->kind == PlanKind::kProject) {
+          const Expr& e = *n->exprs[static_cast<size_t>(col)];
+          if (e.kind != ExprKind::kColumnRef) break;
+          col = e.column;
+        } else if (n->kind != PlanKind::kFilter) {
+          break;
+        }
+        n = n->inputs[0].get();
+      }
+    }
+  }
+
+  // [NOT] EXISTS (SELECT ... FROM r WHERE ...) and x IN (SELECT col FROM r ...) as a semi
+  // (anti) join of `plan` with the subquery's relation. The subquery may reference the outer
+  // query's columns (correlation); its equalities between inner and outer expressions become
+  // the join keys, its inner-only conditions a filter on r, the rest the residual.
+  Result<PlanPtr> BindSubqueryJoin(PlanPtr plan, const PgQuery__SubLink* sub, bool negated) {
+    const int32_t loc = sub->location;
+    const bool exists = sub->sub_link_type == PG_QUERY__SUB_LINK_TYPE__EXISTS_SUBLINK;
+    const bool in = sub->sub_link_type == PG_QUERY__SUB_LINK_TYPE__ANY_SUBLINK &&
+                    (sub->n_oper_name == 0 || (StringOf(sub->oper_name[sub->n_oper_name - 1]) &&
+                                                std::string_view(StringOf(sub->oper_name[sub->n_oper_name - 1])) == "="));
+    if (!exists && !in) return Unsupported(loc, "only [NOT] EXISTS and IN subqueries are supported");
+    if (in && negated)
+      return Unsupported(loc, "NOT IN (subquery) is not supported (its NULL semantics differ from NOT EXISTS); use NOT EXISTS");
+    if (!sub->subselect || sub->subselect->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+      return Unsupported(loc, "unsupported subquery");
+    const PgQuery__SelectStmt* q = sub->subselect->select_stmt;
+    if (q->n_from_clause != 1 || q->n_group_clause || q->having_clause || q->n_sort_clause || q->limit_count ||
+        q->with_clause || q->op != PG_QUERY__SET_OPERATION__SETOP_NONE)
+      return Unsupported(loc, "subqueries in WHERE must be a simple SELECT ... FROM one relation [WHERE ...]");
+    const size_t ow = plan->schema->num_fields();
+    const std::vector<ScopeColumn> outer = scope_;
+    Binder inner(ctx_);
+    inner.ctes_ = ctes_;
+    WEIR_ASSIGN_OR_RETURN(PlanPtr right, inner.BindFrom(q->from_clause[0]));
+    const size_t iw = right->schema->num_fields();
+    for (auto& c : inner.scope_) c.index += static_cast<int>(ow);  // combined row: outer, then inner
+    inner.outer_scope_ = &outer;
+    ExprPtr cond;
+    if (q->where_clause) {
+      WEIR_ASSIGN_OR_RETURN(cond, inner.BindExpr(q->where_clause));
+      WEIR_RETURN_IF_ERROR(CheckBoolean(cond, q->where_clause, "WHERE"));
+    }
+    if (in) {
+      if (q->n_target_list != 1) return BindErr(loc, "subquery has too many columns");
+      WEIR_ASSIGN_OR_RETURN(ExprPtr item, inner.BindExpr(q->target_list[0]->res_target->val));
+      WEIR_ASSIGN_OR_RETURN(ExprPtr probe, BindExpr(sub->testexpr));
+      WEIR_ASSIGN_OR_RETURN(ExprPtr eq, Call("eq", {probe, item}, loc));
+      if (!cond) cond = eq;
+      else {
+        WEIR_ASSIGN_OR_RETURN(cond, Call("and", {cond, eq}, loc));
+      }
+    }
+    if (!cond) return BindErr(loc, "an EXISTS subquery needs a condition relating it to the outer query");
+    // Inner-only conjuncts filter the subquery's relation.
+    std::vector<ExprPtr> conjuncts, inner_only, rest;
+    std::function<void(const ExprPtr&)> split = [&](const ExprPtr& e) {
+      if (e->kind == ExprKind::kCall && e->fn.name == "and" && e->args.size() == 2) {
+        split(e->args[0]);
+        split(e->args[1]);
+      } else {
+        conjuncts.push_back(e);
+      }
+    };
+    split(cond);
+    for (const ExprPtr& c : conjuncts) {
+      std::vector<bool> used(ow + iw, false);
+      CollectColumns(*c, &used);
+      bool uses_outer = std::find(used.begin(), used.begin() + static_cast<long>(ow), true) != used.begin() + static_cast<long>(ow);
+      (uses_outer ? rest : inner_only).push_back(c);
+    }
+    if (!inner_only.empty()) {
+      std::vector<int> down(ow + iw, -1);
+      for (size_t i = 0; i < iw; ++i) down[ow + i] = static_cast<int>(i);
+      ExprPtr f = RemapColumns(inner_only[0], down);
+      for (size_t i = 1; i < inner_only.size(); ++i) {
+        WEIR_ASSIGN_OR_RETURN(f, Call("and", {f, RemapColumns(inner_only[i], down)}, loc));
+      }
+      right = MakeFilter(right, f);
+    }
+    ExprPtr join_cond;
+    for (const ExprPtr& c : rest) {
+      if (!join_cond) join_cond = c;
+      else {
+        WEIR_ASSIGN_OR_RETURN(join_cond, Call("and", {join_cond, c}, loc));
+      }
+    }
+    if (!join_cond) return BindErr(loc, "the subquery must be correlated with an equality to the outer query");
+    WEIR_ASSIGN_OR_RETURN(PlanPtr joined, MakeJoinPlan(plan, right, negated ? JoinKind::kAnti : JoinKind::kSemi, join_cond, loc));
+    scope_ = outer;  // the semi/anti join keeps the outer columns only
+    return joined;
+  }
+
   // The scope of a join: the left side's columns, then the right side's (indices shifted).
   void CombineScopes(const std::vector<ScopeColumn>& left, const std::vector<ScopeColumn>& right, size_t left_width) {
     std::vector<ScopeColumn> scope = left;
@@ -810,9 +1016,10 @@ class Binder {
     join->join_kind = kind;
     join->left_keys = lcols;
     join->right_keys = rcols;
+    const bool left_only = kind == JoinKind::kSemi || kind == JoinKind::kAnti;
     std::vector<Field> fields = left->schema->fields();
-    for (const Field& f : right->schema->fields()) fields.push_back(f);
-    // Outer joins make the other side nullable.
+    if (!left_only)
+      for (const Field& f : right->schema->fields()) fields.push_back(f);
     join->schema = std::make_shared<Schema>(std::move(fields));
     const size_t nlw = left->schema->num_fields();
     if (!residual.empty()) {
@@ -836,7 +1043,7 @@ class Binder {
       exprs.push_back(MakeColumnRef(static_cast<int>(i), f.type, f.name));
       names.push_back(f.name);
     }
-    for (size_t j = 0; j < rw; ++j) {
+    for (size_t j = 0; j < rw && !left_only; ++j) {
       const Field& f = join->schema->field(nlw + j);
       exprs.push_back(MakeColumnRef(static_cast<int>(nlw + j), f.type, f.name));
       names.push_back(f.name);
@@ -1002,6 +1209,14 @@ class Binder {
       if (Lower(col.name) != Lower(name)) continue;
       if (found) return BindErr(c->location, "column reference \"{}\" is ambiguous", name);
       found = &col;
+    }
+    if (!found && outer_scope_) {
+      for (const auto& col : *outer_scope_) {
+        if (!qualifier.empty() && col.qualifier != qualifier) continue;
+        if (Lower(col.name) != Lower(name)) continue;
+        if (found) return BindErr(c->location, "column reference \"{}\" is ambiguous", name);
+        found = &col;
+      }
     }
     if (!found) {
       if (!qualifier.empty()) {
@@ -1376,7 +1591,10 @@ class Binder {
 
   Result<ExprPtr> BindFuncCall(const PgQuery__FuncCall* f) {
     std::string name = Lower(StringOf(f->funcname[f->n_funcname - 1]));
-    if (f->over) return Unsupported(f->location, "window function {}() is not supported yet", name);
+    if (f->over) {
+      if (f == row_number_call_) return MakeColumnRef(row_number_col_, DataType::Int64(), "row_number");
+      return Unsupported(f->location, "window functions are only supported in the SELECT list (ROW_NUMBER() for Top-N)");
+    }
     if (IsAggregateFunctionName(name) || f->agg_star || f->agg_distinct || f->agg_filter)
       return BindAggregateCall(f, name);
     std::vector<ExprPtr> args;
@@ -1406,10 +1624,16 @@ class Binder {
 
   const BindContext& ctx_;
   std::vector<ScopeColumn> scope_;
+  // Correlated subqueries: the enclosing query's columns, which precede this query's own
+  // columns in the combined row (local indices are shifted past them).
+  const std::vector<ScopeColumn>* outer_scope_ = nullptr;
   bool agg_allowed_ = false;
   std::vector<AggInfo> aggs_;
   // The window TVF in FROM, if any: its spec and the scope indices of its columns.
   WindowSpec window_spec_;
+  // ROW_NUMBER(): its call and its column in the Top-N output.
+  const PgQuery__FuncCall* row_number_call_ = nullptr;
+  int row_number_col_ = -1;
   int window_start_col_ = -1;
   int window_end_col_ = -1;
   int32_t location_ = 0;

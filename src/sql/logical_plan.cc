@@ -59,8 +59,18 @@ std::string LogicalPlan::ToString(int indent) const {
     case PlanKind::kUnionAll:
       line = fmt::format("UnionAll ({} inputs)", inputs.size());
       break;
+    case PlanKind::kTopN: {
+      line = fmt::format("TopN {} per partition of [", limit);
+      for (size_t i = 0; i < partition_columns.size(); ++i)
+        line += fmt::format("{}${}", i ? ", " : "", partition_columns[i]);
+      line += "] order by [";
+      for (size_t i = 0; i < sort_keys.size(); ++i)
+        line += (i ? ", " : "") + sort_keys[i].expr->ToString() + (sort_keys[i].descending ? " DESC" : "");
+      line += "]";
+      break;
+    }
     case PlanKind::kJoin: {
-      line = fmt::format("Join {} on", JoinKindName(join_kind));
+      line = fmt::format("Join {} on", JoinKindName(join_kind));  // keys: left $i = right $(lw + j)
       for (size_t k = 0; k < left_keys.size(); ++k)
         line += fmt::format("{} ${} = ${}", k ? " AND" : "", left_keys[k],
                             static_cast<size_t>(right_keys[k]) + inputs[0]->schema->num_fields());
@@ -88,6 +98,8 @@ std::string_view JoinKindName(JoinKind k) {
     case JoinKind::kLeft: return "left";
     case JoinKind::kRight: return "right";
     case JoinKind::kFull: return "full";
+    case JoinKind::kSemi: return "semi";
+    case JoinKind::kAnti: return "anti";
   }
   return "?";
 }
@@ -164,8 +176,13 @@ void ComputeStreamProperties(LogicalPlan* p) {
       p->append_only = p->emit != AggregateEmit::kOnUpdate;
       p->watermark_column = -1;
       break;
+    case PlanKind::kTopN:
+      p->append_only = false;
+      p->watermark_column = -1;
+      break;
     case PlanKind::kJoin:
-      p->append_only = p->join_kind == JoinKind::kInner && p->inputs[0]->append_only && p->inputs[1]->append_only;
+      p->append_only = (p->join_kind == JoinKind::kInner || p->join_kind == JoinKind::kSemi) &&
+                       p->inputs[0]->append_only && p->inputs[1]->append_only;
       p->watermark_column = -1;
       break;
     case PlanKind::kUnionAll: {
@@ -263,7 +280,8 @@ PlanPtr PushDownFilters(PlanPtr p) {
     };
     split(p->predicate);
     std::vector<ExprPtr> left, right, keep;
-    const bool push_left = child->join_kind == JoinKind::kInner || child->join_kind == JoinKind::kLeft;
+    const bool push_left = child->join_kind == JoinKind::kInner || child->join_kind == JoinKind::kLeft ||
+                           child->join_kind == JoinKind::kSemi || child->join_kind == JoinKind::kAnti;
     const bool push_right = child->join_kind == JoinKind::kInner || child->join_kind == JoinKind::kRight;
     for (const ExprPtr& c : conjuncts) {
       std::vector<bool> used(child->schema->num_fields(), false);
@@ -382,7 +400,9 @@ PlanPtr Prune(const PlanPtr& p, const std::vector<bool>& required, std::vector<i
     case PlanKind::kJoin: {
       const size_t lw = p->inputs[0]->schema->num_fields();
       const size_t rw = p->inputs[1]->schema->num_fields();
+      const bool left_only = p->join_kind == JoinKind::kSemi || p->join_kind == JoinKind::kAnti;
       std::vector<bool> need_all = required;
+      need_all.resize(lw + rw, false);
       if (p->residual) CollectColumns(*p->residual, &need_all);
       std::vector<bool> need_l(need_all.begin(), need_all.begin() + static_cast<long>(lw));
       std::vector<bool> need_r(need_all.begin() + static_cast<long>(lw), need_all.end());
@@ -401,9 +421,30 @@ PlanPtr Prune(const PlanPtr& p, const std::vector<bool>& required, std::vector<i
       for (auto& k : node->right_keys) k = rmap[static_cast<size_t>(k)];
       if (node->residual) node->residual = RemapColumns(node->residual, combined);
       std::vector<Field> fields = l->schema->fields();
-      for (const Field& f : r->schema->fields()) fields.push_back(f);
+      if (!left_only)
+        for (const Field& f : r->schema->fields()) fields.push_back(f);
       node->schema = std::make_shared<Schema>(std::move(fields));
       *mapping = combined;
+      mapping->resize(width);
+      return node;
+    }
+    case PlanKind::kTopN: {
+      const size_t in_width = p->inputs[0]->schema->num_fields();
+      std::vector<bool> need(required.begin(), required.begin() + static_cast<long>(in_width));
+      for (int c : p->partition_columns) need[static_cast<size_t>(c)] = true;
+      for (const auto& k : p->sort_keys) CollectColumns(*k.expr, &need);
+      std::vector<int> child_map;
+      PlanPtr child = Prune(p->inputs[0], need, &child_map);
+      auto node = std::make_shared<LogicalPlan>(*p);
+      node->inputs[0] = child;
+      for (auto& c : node->partition_columns) c = child_map[static_cast<size_t>(c)];
+      for (auto& k : node->sort_keys) k.expr = RemapColumns(k.expr, child_map);
+      node->with_row_number = required[in_width];
+      std::vector<Field> fields = child->schema->fields();
+      if (node->with_row_number) fields.push_back(p->schema->field(in_width));
+      node->schema = std::make_shared<Schema>(std::move(fields));
+      for (size_t i = 0; i < in_width; ++i) (*mapping)[i] = child_map[i];
+      (*mapping)[in_width] = node->with_row_number ? static_cast<int>(child->schema->num_fields()) : -1;
       return node;
     }
     case PlanKind::kUnionAll: {
@@ -465,6 +506,15 @@ Status ConfigureStreaming(const PlanPtr& plan, bool snapshot, bool emit_on_windo
   };
   if (agg_under_union(plan.get(), false))
     return NotSupported("aggregations inside UNION ALL are not supported yet; aggregate in a view and union the views");
+  // Every ROW_NUMBER() must have been limited by the enclosing query.
+  std::function<bool(const LogicalPlan*)> unlimited_topn = [&](const LogicalPlan* n) {
+    if (n->kind == PlanKind::kTopN && n->limit < 1) return true;
+    for (const auto& in : n->inputs)
+      if (unlimited_topn(in.get())) return true;
+    return false;
+  };
+  if (unlimited_topn(plan.get()))
+    return NotSupported("ROW_NUMBER() needs an enclosing filter `rn <= N` (Top-N) or `rn = 1` (deduplication)");
   // Find the aggregation (at most one per query for now).
   std::vector<LogicalPlan*> aggs;
   std::function<void(LogicalPlan*)> find = [&](LogicalPlan* n) {

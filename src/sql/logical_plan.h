@@ -24,10 +24,11 @@ enum class PlanKind : uint8_t {
   kWindow,   // TUMBLE / HOP / SESSION: adds window_start, window_end
   kAggregate,  // GROUP BY: group keys first, then aggregate results
   kUnionAll,   // concatenation of its inputs (same column types)
-  kJoin,       // equi-join of two inputs: left columns, then right columns
+  kJoin,       // equi-join of two inputs: left columns, then right columns (semi/anti: left only)
+  kTopN,       // ROW_NUMBER() OVER (PARTITION BY .. ORDER BY ..) <= limit: input columns + row_number
 };
 
-enum class JoinKind : uint8_t { kInner, kLeft, kRight, kFull };
+enum class JoinKind : uint8_t { kInner, kLeft, kRight, kFull, kSemi, kAnti };
 std::string_view JoinKindName(JoinKind k);
 
 enum class WindowKind : uint8_t { kTumble, kHop, kSession };
@@ -119,6 +120,11 @@ struct LogicalPlan {
   std::vector<int> left_keys;
   std::vector<int> right_keys;
   ExprPtr residual;
+  // kTopN: partition columns, order (sort_keys over input columns), limit (-1 until the
+  // enclosing query's `rn <= N` sets it), whether row_number is produced
+  std::vector<int> partition_columns;
+  bool with_row_number = true;
+
   /// Bound on operator state (joins), 0 = unlimited.
   size_t state_size_max_bytes = 0;
 

@@ -1,7 +1,8 @@
 // HashJoinOperator tests: randomized changelogs on both inputs (inserts and retractions in random
 // interleavings) checked after every batch against a naive reference that recomputes the whole
-// join from the current input multisets; plus NULL keys, multi-column / VARCHAR keys, residual
-// predicates, watermarks, the state limit and a counting-allocator steady-state check.
+// join from the current input multisets (all six join types, semi / anti included); plus NULL
+// keys, multi-column / VARCHAR keys, residual predicates, semi / anti transitions and schema,
+// watermarks, the state limit and counting-allocator steady-state checks.
 // Randomized tests print their seed; rerun one with WEIR_TEST_SEED=<seed>.
 #include <gtest/gtest.h>
 
@@ -143,6 +144,15 @@ using Multiset = std::map<std::string, std::pair<TRow, int64_t>>;
 std::map<std::string, int64_t> ReferenceJoin(const RefConfig& cfg, const Multiset& left,
                                              const Multiset& right) {
   std::map<std::string, int64_t> out;
+  if (cfg.type == JoinType::kLeftSemi || cfg.type == JoinType::kLeftAnti) {
+    // The left multiset filtered by EXISTS (semi) / NOT EXISTS (anti) a joining right row.
+    for (const auto& [ls, lp] : left) {
+      bool matched = false;
+      for (const auto& [rs, rp] : right) matched = matched || Joins(cfg, lp.first, rp.first);
+      if (matched == (cfg.type == JoinType::kLeftSemi)) out[ls] += lp.second;
+    }
+    return out;
+  }
   const bool lo = cfg.type == JoinType::kLeft || cfg.type == JoinType::kFull;
   const bool ro = cfg.type == JoinType::kRight || cfg.type == JoinType::kFull;
   std::map<std::string, int64_t> right_matched;
@@ -196,9 +206,11 @@ TRow RandomRow(std::mt19937_64& rng, bool nulls) {
   return r;
 }
 
-void RunRandomized(const RefConfig& cfg, uint64_t seed, int steps, int batch_rows_max) {
+// append_only: inputs declared append-only and carry inserts only (no final retraction).
+void RunRandomized(const RefConfig& cfg, uint64_t seed, int steps, int batch_rows_max,
+                   bool append_only = false) {
   std::mt19937_64 rng(seed);
-  auto join = MakeJoin(cfg);
+  auto join = MakeJoin(cfg, 0, append_only);
   Collector out;
   join->set_output(&out);
   Multiset state[2];
@@ -210,7 +222,7 @@ void RunRandomized(const RefConfig& cfg, uint64_t seed, int steps, int batch_row
     std::vector<Op> ops;
     Multiset& ms = state[side];
     for (int i = 0; i < rows; ++i) {
-      const bool del = !ms.empty() && rng() % 100 < 40;
+      const bool del = !append_only && !ms.empty() && rng() % 100 < 40;
       if (del) {
         auto it = ms.begin();
         std::advance(it, static_cast<long>(rng() % ms.size()));
@@ -226,7 +238,7 @@ void RunRandomized(const RefConfig& cfg, uint64_t seed, int steps, int batch_row
         ++e.second;
       }
     }
-    RecordBatch b = MakeBatch(schemas[side], batch, &ops);
+    RecordBatch b = MakeBatch(schemas[side], batch, append_only ? nullptr : &ops);
     Operator* in = side == 0 ? join->left_input() : join->right_input();
     Status st = in->Push(b);
     ASSERT_TRUE(st.ok()) << st.ToString() << " (seed " << seed << ", step " << step << ")";
@@ -234,8 +246,14 @@ void RunRandomized(const RefConfig& cfg, uint64_t seed, int steps, int batch_row
     ASSERT_EQ(out.rows, expected) << "seed " << seed << ", step " << step << ", type "
                                   << JoinTypeName(cfg.type);
   }
-  // Retract everything: the result must become empty (outer NULL rows retracted too).
-  for (int side = 0; side < 2; ++side) {
+  if (append_only) {
+    EXPECT_EQ(out.saw_ops, !join->output_append_only());
+    return;
+  }
+  // Retract everything, one side first then the other (random order): the result must become
+  // empty (outer NULL rows and anti rows made visible by the right side emptying retracted too).
+  const int first = static_cast<int>(rng() % 2);
+  for (int side : {first, 1 - first}) {
     std::vector<TRow> batch;
     std::vector<Op> ops;
     for (auto& [s, e] : state[side]) {
@@ -267,7 +285,8 @@ TEST_P(JoinRandomized, MatchesReferenceAfterEveryBatch) {
 
 std::vector<RefConfig> AllConfigs() {
   std::vector<RefConfig> v;
-  for (JoinType t : {JoinType::kInner, JoinType::kLeft, JoinType::kRight, JoinType::kFull}) {
+  for (JoinType t : {JoinType::kInner, JoinType::kLeft, JoinType::kRight, JoinType::kFull,
+                     JoinType::kLeftSemi, JoinType::kLeftAnti}) {
     for (bool key2 : {false, true}) {
       for (bool residual : {false, true}) v.push_back({t, key2, residual});
     }
@@ -281,6 +300,20 @@ INSTANTIATE_TEST_SUITE_P(All, JoinRandomized, ::testing::ValuesIn(AllConfigs()),
                                   (info.param.key2 ? "_TwoKeys" : "_OneKey") +
                                   (info.param.residual ? "_Residual" : "");
                          });
+
+// Append-only inputs: inner and semi joins produce append-only output (no ops) that still
+// matches the reference after every batch; anti output keeps its ops.
+TEST(HashJoin, AppendOnlyInputsMatchReference) {
+  const uint64_t base = TestSeed();
+  for (JoinType t : {JoinType::kInner, JoinType::kLeftSemi, JoinType::kLeftAnti}) {
+    for (bool key2 : {false, true}) {
+      for (bool residual : {false, true}) {
+        RunRandomized({t, key2, residual}, base + 100, 200, 8, /*append_only=*/true);
+        if (HasFatalFailure()) return;
+      }
+    }
+  }
+}
 
 TEST(HashJoin, NullKeysNeverMatch) {
   auto join = MakeJoin({JoinType::kFull, false, false});
@@ -349,6 +382,185 @@ TEST(HashJoin, LargeFanOutIsSplitIntoBoundedBatches) {
   EXPECT_GE(out.batches, 3);
 }
 
+using Rows = std::map<std::string, int64_t>;
+
+TEST(HashJoin, SemiJoinVisibilityTransitions) {
+  auto join = MakeJoin({JoinType::kLeftSemi, false, false});
+  Collector out;
+  join->set_output(&out);
+  const TRow l{1, "a", 10}, r{1, "b", 20}, r2{1, "c", 30};
+  std::vector<Op> ins = {Op::kInsert}, del = {Op::kDelete};
+  auto push = [&](int side, const TRow& row, const std::vector<Op>& op) {
+    Operator* in = side == 0 ? join->left_input() : join->right_input();
+    ASSERT_TRUE(in->Push(MakeBatch(SideSchema(side == 0 ? "l" : "r"), {row}, &op)).ok());
+  };
+  push(0, l, ins);  // no match: invisible
+  push(0, l, ins);  // a second copy
+  EXPECT_TRUE(out.rows.empty());
+  push(1, r, ins);  // degree 0 -> 1: both copies appear
+  EXPECT_EQ(out.rows, (Rows{{"1|a|10", 2}}));
+  const int64_t batches = out.batches;
+  push(1, r2, ins);  // 1 -> 2: nothing (right rows never multiply the output)
+  push(1, r, ins);   // a duplicate right row: nothing
+  EXPECT_EQ(out.batches, batches);
+  push(0, l, del);  // a visible copy deleted: one `-`
+  EXPECT_EQ(out.rows, (Rows{{"1|a|10", 1}}));
+  push(1, r, del);
+  push(1, r, del);
+  EXPECT_EQ(out.rows, (Rows{{"1|a|10", 1}}));  // r2 still matches
+  push(1, r2, del);                             // last match gone: `-`
+  EXPECT_TRUE(out.rows.empty());
+  push(0, l, ins);  // arrives with no match: nothing (2 copies held again)
+  EXPECT_TRUE(out.rows.empty());
+  push(0, l, del);  // deletes of invisible rows: nothing
+  push(0, l, del);
+  EXPECT_TRUE(out.rows.empty());
+  EXPECT_TRUE(out.saw_ops);
+  EXPECT_EQ(join->state_rows(), 0u);
+  EXPECT_EQ(join->deletes_unmatched(), 0);
+}
+
+TEST(HashJoin, AntiJoinVisibilityTransitions) {
+  auto join = MakeJoin({JoinType::kLeftAnti, false, true});  // residual l.v < r.v
+  Collector out;
+  join->set_output(&out);
+  const TRow l{1, "a", 10}, r{1, "b", 20}, r_low{1, "c", 5};
+  std::vector<Op> ins = {Op::kInsert}, del = {Op::kDelete};
+  auto push = [&](int side, const TRow& row, const std::vector<Op>& op) {
+    Operator* in = side == 0 ? join->left_input() : join->right_input();
+    ASSERT_TRUE(in->Push(MakeBatch(SideSchema(side == 0 ? "l" : "r"), {row}, &op)).ok());
+  };
+  push(0, l, ins);  // no match: visible
+  EXPECT_EQ(out.rows, (Rows{{"1|a|10", 1}}));
+  push(1, r_low, ins);  // same key, residual FALSE: still visible
+  EXPECT_EQ(out.rows, (Rows{{"1|a|10", 1}}));
+  push(1, r, ins);  // first match: `-`
+  EXPECT_TRUE(out.rows.empty());
+  push(1, r, ins);  // second copy: nothing
+  push(0, l, ins);  // arrives matched: nothing
+  EXPECT_TRUE(out.rows.empty());
+  push(1, r, del);
+  EXPECT_TRUE(out.rows.empty());
+  push(1, r, del);  // last match gone: `+` for both copies
+  EXPECT_EQ(out.rows, (Rows{{"1|a|10", 2}}));
+  push(0, l, del);  // delete while visible: `-`
+  EXPECT_EQ(out.rows, (Rows{{"1|a|10", 1}}));
+  // The same batch: a match arrives and leaves again -> `-` then `+`, never below zero.
+  std::vector<Op> ins_del = {Op::kInsert, Op::kDelete};
+  ASSERT_TRUE(join->right_input()->Push(MakeBatch(SideSchema("r"), {r, r}, &ins_del)).ok());
+  EXPECT_EQ(out.rows, (Rows{{"1|a|10", 1}}));
+  EXPECT_FALSE(join->output_append_only());
+}
+
+TEST(HashJoin, SemiAntiNullKeys) {
+  const TRow null_key{std::nullopt, "x", 1}, k1{1, "x", 1};
+  std::vector<Op> ins = {Op::kInsert}, del = {Op::kDelete};
+  {
+    // Anti (NOT EXISTS): a NULL-key left row is always visible; NULL-key right rows hide nothing.
+    auto join = MakeJoin({JoinType::kLeftAnti, false, false});
+    Collector out;
+    join->set_output(&out);
+    ASSERT_TRUE(join->left_input()->Push(MakeBatch(SideSchema("l"), {null_key, k1}, nullptr)).ok());
+    ASSERT_TRUE(join->right_input()->Push(MakeBatch(SideSchema("r"), {null_key}, nullptr)).ok());
+    EXPECT_EQ(out.rows, (Rows{{"NULL|x|1", 1}, {"1|x|1", 1}}));
+    EXPECT_EQ(join->state_rows(), 2u);  // NULL-key right row not kept
+    ASSERT_TRUE(join->right_input()->Push(MakeBatch(SideSchema("r"), {k1}, nullptr)).ok());
+    EXPECT_EQ(out.rows, (Rows{{"NULL|x|1", 1}}));
+    ASSERT_TRUE(join->left_input()->Push(MakeBatch(SideSchema("l"), {null_key}, &del)).ok());
+    EXPECT_TRUE(out.rows.empty());
+    EXPECT_EQ(join->deletes_unmatched(), 0);
+  }
+  {
+    // Semi: a NULL-key row on either side is never output and not kept.
+    auto join = MakeJoin({JoinType::kLeftSemi, false, false});
+    Collector out;
+    join->set_output(&out);
+    ASSERT_TRUE(join->right_input()->Push(MakeBatch(SideSchema("r"), {null_key}, nullptr)).ok());
+    ASSERT_TRUE(join->left_input()->Push(MakeBatch(SideSchema("l"), {null_key}, nullptr)).ok());
+    EXPECT_TRUE(out.rows.empty());
+    EXPECT_EQ(join->state_rows(), 0u);
+    ASSERT_TRUE(join->left_input()->Push(MakeBatch(SideSchema("l"), {null_key}, &del)).ok());
+    EXPECT_TRUE(out.rows.empty());
+  }
+}
+
+TEST(HashJoin, SemiAntiSchemaDescribeAndAppendOnly) {
+  HashJoinOptions o;
+  o.type = JoinType::kLeftSemi;
+  o.left_schema = std::make_shared<Schema>(std::vector<Field>{
+      {"id", DataType::Int64(), false}, {"name", DataType::Varchar(), true}});
+  o.right_schema = std::make_shared<Schema>(std::vector<Field>{
+      {"x", DataType::Double(), false}, {"ref", DataType::Int64(), false}});
+  o.left_keys = {0};
+  o.right_keys = {1};
+  o.left_append_only = o.right_append_only = true;
+  auto semi = HashJoinOperator::Make(o);
+  ASSERT_TRUE(semi.ok()) << semi.status().ToString();
+  const Schema& schema = *(*semi)->output_schema();
+  ASSERT_EQ(schema.num_fields(), 2u);
+  EXPECT_EQ(schema.field(0).name, "id");
+  EXPECT_FALSE(schema.field(0).nullable);  // semi / anti never pad with NULLs
+  EXPECT_EQ(schema.field(1).name, "name");
+  EXPECT_TRUE(schema.field(1).nullable);
+  EXPECT_EQ((*semi)->Describe(), "HashJoin semi on left.id = right.ref");
+  EXPECT_TRUE((*semi)->output_append_only());
+  o.right_append_only = false;  // right deletes can hide rows again
+  EXPECT_FALSE(HashJoinOperator::Make(o).value()->output_append_only());
+  o.type = JoinType::kLeftAnti;
+  o.right_append_only = true;  // anti retracts when a match arrives
+  auto anti = HashJoinOperator::Make(o);
+  ASSERT_TRUE(anti.ok());
+  EXPECT_FALSE((*anti)->output_append_only());
+  EXPECT_EQ((*anti)->Describe(), "HashJoin anti on left.id = right.ref");
+  EXPECT_EQ((*anti)->output_schema()->num_fields(), 2u);
+
+  // Append-only semi output carries no ops; a delete on an append-only input is rejected.
+  auto join = MakeJoin({JoinType::kLeftSemi, false, false}, 0, /*append_only=*/true);
+  Collector out;
+  join->set_output(&out);
+  ASSERT_TRUE(join->left_input()->Push(MakeBatch(SideSchema("l"), {TRow{1, "k", 1}}, nullptr)).ok());
+  ASSERT_TRUE(join->right_input()->Push(MakeBatch(SideSchema("r"), {TRow{1, "k", 2}}, nullptr)).ok());
+  ASSERT_TRUE(join->left_input()->Push(MakeBatch(SideSchema("l"), {TRow{1, "j", 1}}, nullptr)).ok());
+  EXPECT_EQ(out.rows, (Rows{{"1|k|1", 1}, {"1|j|1", 1}}));
+  EXPECT_FALSE(out.saw_ops);
+  std::vector<Op> del = {Op::kDelete};
+  EXPECT_EQ(join->right_input()->Push(MakeBatch(SideSchema("r"), {TRow{1, "k", 2}}, &del)).code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST(HashJoin, SemiAntiFanOutIsSplitIntoBoundedBatches) {
+  for (JoinType t : {JoinType::kLeftSemi, JoinType::kLeftAnti}) {
+    auto join = MakeJoin({t, false, false});
+    Collector out;
+    join->set_output(&out);
+    std::vector<TRow> lefts;
+    for (int64_t i = 0; i < 10000; ++i) lefts.push_back(TRow{7, "s", i});
+    ASSERT_TRUE(join->left_input()->Push(MakeBatch(SideSchema("l"), lefts, nullptr)).ok());
+    auto total = [&] {
+      int64_t n = 0;
+      for (auto& [k, c] : out.rows) n += c;
+      return n;
+    };
+    const bool semi = t == JoinType::kLeftSemi;
+    EXPECT_EQ(total(), semi ? 0 : 10000);
+    // One right row flips all 10000 left rows (emitted in bounded batches)...
+    std::vector<Op> ins = {Op::kInsert, Op::kInsert}, del = {Op::kDelete, Op::kDelete};
+    const std::vector<TRow> rights = {TRow{7, "r", 0}, TRow{7, "r", 0}};
+    ASSERT_TRUE(join->right_input()->Push(MakeBatch(SideSchema("r"), rights, &ins)).ok());
+    EXPECT_EQ(total(), semi ? 10000 : 0);
+    EXPECT_LE(out.max_batch_rows, HashJoinOperator::kOutputBatchRows);
+    // ...and their removal flips them back; 10000 right rows and one left row emit one row.
+    ASSERT_TRUE(join->right_input()->Push(MakeBatch(SideSchema("r"), rights, &del)).ok());
+    EXPECT_EQ(total(), semi ? 0 : 10000);
+    EXPECT_LE(out.max_batch_rows, HashJoinOperator::kOutputBatchRows);
+    std::vector<TRow> many_rights(10000, TRow{8, "r", 1});
+    ASSERT_TRUE(join->right_input()->Push(MakeBatch(SideSchema("r"), many_rights, nullptr)).ok());
+    const int64_t before = total();
+    ASSERT_TRUE(join->left_input()->Push(MakeBatch(SideSchema("l"), {TRow{8, "l", 0}}, nullptr)).ok());
+    EXPECT_EQ(total() - before, semi ? 1 : 0);
+  }
+}
+
 TEST(HashJoin, WatermarkIsMinimumOfInputs) {
   auto join = MakeJoin({JoinType::kInner, false, false});
   Collector out;
@@ -406,39 +618,58 @@ TEST(HashJoin, MakeValidatesOptions) {
 }
 
 #ifndef WEIR_NO_MALLOC_INTERPOSE
-// Steady state: a left batch of inserts probing 1000 right keys (one match each, plus a
-// VARCHAR key column), then the same rows deleted. State returns to the same size each round.
-int64_t CountProbeRounds(int rounds) {
-  auto join = MakeJoin({JoinType::kFull, true, false});
+// Steady state: one side holds ~1000 keys; a batch of 1024 inserts on the other side (one match
+// each for most rows, plus a VARCHAR key column), then the same rows deleted. State returns to
+// the same size each round. `push_right`: the right side is the one toggled (for semi / anti,
+// every right insert / delete flips a left row's visibility).
+int64_t CountProbeRounds(JoinType type, bool push_right, int rounds) {
+  auto join = MakeJoin({type, true, false});
   CountingSink sink;
   join->set_output(&sink);
-  std::vector<TRow> rights, lefts;
-  for (int64_t i = 0; i < 1000; ++i) rights.push_back(TRow{i, "key", i});
-  for (int64_t i = 0; i < 1024; ++i) lefts.push_back(TRow{i % 1100, "key", i});
-  EXPECT_TRUE(join->right_input()->Push(MakeBatch(SideSchema("r"), rights, nullptr)).ok());
-  std::vector<Op> ins(lefts.size(), Op::kInsert), del(lefts.size(), Op::kDelete);
-  RecordBatch insert_batch = MakeBatch(SideSchema("l"), lefts, &ins);
-  RecordBatch delete_batch = MakeBatch(SideSchema("l"), lefts, &del);
+  std::vector<TRow> held, toggled;
+  for (int64_t i = 0; i < 1000; ++i) held.push_back(TRow{i, "key", i});
+  for (int64_t i = 0; i < 1024; ++i) toggled.push_back(TRow{i % 1100, "key", i});
+  Operator* held_in = push_right ? join->left_input() : join->right_input();
+  Operator* toggled_in = push_right ? join->right_input() : join->left_input();
+  const SchemaPtr held_schema = SideSchema(push_right ? "l" : "r");
+  const SchemaPtr toggled_schema = SideSchema(push_right ? "r" : "l");
+  EXPECT_TRUE(held_in->Push(MakeBatch(held_schema, held, nullptr)).ok());
+  std::vector<Op> ins(toggled.size(), Op::kInsert), del(toggled.size(), Op::kDelete);
+  RecordBatch insert_batch = MakeBatch(toggled_schema, toggled, &ins);
+  RecordBatch delete_batch = MakeBatch(toggled_schema, toggled, &del);
   // Warm up to the high-water mark.
   for (int r = 0; r < 3; ++r) {
-    EXPECT_TRUE(join->left_input()->Push(insert_batch).ok());
-    EXPECT_TRUE(join->left_input()->Push(delete_batch).ok());
+    EXPECT_TRUE(toggled_in->Push(insert_batch).ok());
+    EXPECT_TRUE(toggled_in->Push(delete_batch).ok());
   }
+  const int64_t rows_before = sink.rows;
   const int64_t before = weir_test::AllocationCount();
   for (int r = 0; r < rounds; ++r) {
-    EXPECT_TRUE(join->left_input()->Push(insert_batch).ok());
-    EXPECT_TRUE(join->left_input()->Push(delete_batch).ok());
+    EXPECT_TRUE(toggled_in->Push(insert_batch).ok());
+    EXPECT_TRUE(toggled_in->Push(delete_batch).ok());
   }
-  return weir_test::AllocationCount() - before;
+  const int64_t allocations = weir_test::AllocationCount() - before;
+  EXPECT_GT(sink.rows, rows_before);  // the rounds did emit output
+  return allocations;
 }
 
+struct AllocCase {
+  JoinType type;
+  bool push_right;
+};
+
 TEST(HashJoin, SteadyStateProbeAndInsertAllocateNothing) {
-  const int64_t small = CountProbeRounds(20);
-  const int64_t large = CountProbeRounds(200);
-  std::printf("allocations: 20 rounds -> %lld, 200 rounds -> %lld\n",
-              static_cast<long long>(small), static_cast<long long>(large));
-  EXPECT_LE(large - small, 2);
-  EXPECT_LE(small, 2);
+  for (AllocCase c : {AllocCase{JoinType::kFull, false}, AllocCase{JoinType::kLeftSemi, false},
+                      AllocCase{JoinType::kLeftSemi, true}, AllocCase{JoinType::kLeftAnti, false},
+                      AllocCase{JoinType::kLeftAnti, true}}) {
+    const int64_t small = CountProbeRounds(c.type, c.push_right, 20);
+    const int64_t large = CountProbeRounds(c.type, c.push_right, 200);
+    std::printf("%s join, %s pushed: allocations: 20 rounds -> %lld, 200 rounds -> %lld\n",
+                std::string(JoinTypeName(c.type)).c_str(), c.push_right ? "right" : "left",
+                static_cast<long long>(small), static_cast<long long>(large));
+    EXPECT_LE(large - small, 2) << JoinTypeName(c.type) << (c.push_right ? " right" : " left");
+    EXPECT_LE(small, 2) << JoinTypeName(c.type) << (c.push_right ? " right" : " left");
+  }
 }
 #else
 TEST(HashJoin, SteadyStateProbeAndInsertAllocateNothing) {

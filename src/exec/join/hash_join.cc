@@ -117,11 +117,13 @@ class HashJoinOperator::Port final : public Operator {
 };
 
 struct HashJoinOperator::Side {
-  Side(SchemaPtr s, std::vector<int> k, bool preserved, bool append_only_input,
-       std::vector<DataType> key_types, std::vector<DataType> row_types)
+  Side(SchemaPtr s, std::vector<int> k, bool preserved, bool degree, bool null_keys,
+       bool append_only_input, std::vector<DataType> key_types, std::vector<DataType> row_types)
       : schema(std::move(s)),
         keys(std::move(k)),
         outer(preserved),
+        track_degree(degree),
+        keep_null_keys(null_keys),
         append_only(append_only_input),
         key_enc(std::move(key_types)),
         row_enc(row_types),
@@ -143,9 +145,57 @@ struct HashJoinOperator::Side {
     null_row.assign(enc.key(0), enc.key(0) + enc.key_len(0));
   }
 
+  // One more copy of `row` under the key list at `head`: merged into an identical record among
+  // the first kDedupeScanMax, else a fresh record prepended. `degree` = its current matches.
+  void Keep(uint8_t* head, const uint8_t* row, uint32_t len, int64_t degree) {
+    uint64_t ref = LoadU64(head) - 1;
+    for (int s = 0; s < kDedupeScanMax && ref != RowArena::kNil; ++s) {
+      uint8_t* rec = arena.At(ref);
+      if (RowLen(rec) == len && std::memcmp(RowBytes(rec), row, len) == 0) {
+        WEIR_DCHECK(!track_degree || Degree(rec) == degree);
+        StoreI64(rec + kMultOff, Mult(rec) + 1);
+        return;
+      }
+      ref = NextRef(rec);
+    }
+    const uint64_t fresh = arena.Allocate(len);
+    uint8_t* rec = arena.At(fresh);
+    if (len) std::memcpy(rec + RowArena::kHeaderBytes, row, len);
+    StoreI64(rec + kMultOff, 1);
+    StoreI64(rec + kDegreeOff, degree);
+    StoreU64(rec + kNextOff, LoadU64(head));
+    StoreU64(head, fresh + 1);
+  }
+
+  // The record holding `row` under `head` (kNil if none) and its predecessor (kNil at the head).
+  uint64_t Find(const uint8_t* head, const uint8_t* row, uint32_t len, uint64_t* prev) const {
+    *prev = RowArena::kNil;
+    uint64_t ref = LoadU64(head) - 1;
+    while (ref != RowArena::kNil) {
+      const uint8_t* rec = arena.At(ref);
+      if (RowLen(rec) == len && std::memcmp(RowBytes(rec), row, len) == 0) return ref;
+      *prev = ref;
+      ref = NextRef(rec);
+    }
+    return RowArena::kNil;
+  }
+
+  // One copy fewer of record `ref` (found by Find); unlinks and frees it at zero.
+  void Drop(uint8_t* head, uint64_t ref, uint64_t prev) {
+    uint8_t* rec = arena.At(ref);
+    const int64_t mult = Mult(rec) - 1;
+    StoreI64(rec + kMultOff, mult);
+    if (mult != 0) return;
+    const uint64_t next_plus1 = LoadU64(rec + kNextOff);
+    StoreU64(prev == RowArena::kNil ? head : arena.At(prev) + kNextOff, next_plus1);
+    arena.Free(ref);
+  }
+
   SchemaPtr schema;
   std::vector<int> keys;
-  bool outer;
+  bool outer;           // preserved side of an outer join: unmatched rows padded with NULLs
+  bool track_degree;    // records keep `degree` up to date (outer sides, semi / anti left)
+  bool keep_null_keys;  // rows with a NULL key are kept (they can be output)
   bool append_only;
   KeyEncoder key_enc;  // equi-key columns of this side's input batches
   KeyEncoder row_enc;  // whole rows of this side (encode input, decode state rows)
@@ -163,6 +213,8 @@ std::string_view JoinTypeName(JoinType t) {
     case JoinType::kLeft: return "left";
     case JoinType::kRight: return "right";
     case JoinType::kFull: return "full";
+    case JoinType::kLeftSemi: return "semi";
+    case JoinType::kLeftAnti: return "anti";
   }
   return "?";
 }
@@ -198,6 +250,8 @@ Result<std::unique_ptr<HashJoinOperator>> HashJoinOperator::Make(HashJoinOptions
 HashJoinOperator::HashJoinOperator(HashJoinOptions options) : opt_(std::move(options)) {
   const bool left_outer = opt_.type == JoinType::kLeft || opt_.type == JoinType::kFull;
   const bool right_outer = opt_.type == JoinType::kRight || opt_.type == JoinType::kFull;
+  const bool anti = opt_.type == JoinType::kLeftAnti;
+  semi_anti_ = opt_.type == JoinType::kLeftSemi || anti;
   std::vector<Field> fields;
   std::vector<DataType> key_types, left_types, right_types;
   for (const Field& f : opt_.left_schema->fields()) {
@@ -209,18 +263,22 @@ HashJoinOperator::HashJoinOperator(HashJoinOptions options) : opt_(std::move(opt
     right_types.push_back(f.type);
   }
   for (int k : opt_.left_keys) key_types.push_back(opt_.left_schema->field(static_cast<size_t>(k)).type);
-  out_schema_ = std::make_shared<Schema>(std::move(fields));
-  output_append_only_ =
-      opt_.type == JoinType::kInner && opt_.left_append_only && opt_.right_append_only;
+  pair_schema_ = std::make_shared<Schema>(std::move(fields));
+  out_schema_ = semi_anti_ ? opt_.left_schema : pair_schema_;
+  output_append_only_ = (opt_.type == JoinType::kInner || opt_.type == JoinType::kLeftSemi) &&
+                        opt_.left_append_only && opt_.right_append_only;
+  // Degrees: outer sides (NULL rows) and the semi / anti left side (visibility). NULL-key rows
+  // are kept where they can be output: outer sides and the anti left side.
   sides_[0] = std::make_unique<Side>(opt_.left_schema, opt_.left_keys, left_outer,
+                                     left_outer || semi_anti_, left_outer || anti,
                                      opt_.left_append_only, key_types, left_types);
-  sides_[1] = std::make_unique<Side>(opt_.right_schema, opt_.right_keys, right_outer,
-                                     opt_.right_append_only, key_types, right_types);
+  sides_[1] = std::make_unique<Side>(opt_.right_schema, opt_.right_keys, right_outer, right_outer,
+                                     right_outer, opt_.right_append_only, key_types, right_types);
   ports_[0] = std::make_unique<Port>(this, 0);
   ports_[1] = std::make_unique<Port>(this, 1);
   if (opt_.residual) residual_ = std::make_unique<ExprEvaluator>(opt_.residual);
   out_.set_schema(out_schema_);
-  candidates_.set_schema(out_schema_);
+  candidates_.set_schema(pair_schema_);
 }
 
 HashJoinOperator::~HashJoinOperator() = default;
@@ -374,7 +432,7 @@ Status HashJoinOperator::EvaluateResidual(int a, const RecordBatch& batch) {
   const size_t a_base = a == 0 ? 0 : left_cols;
   const size_t b_base = a == 0 ? left_cols : 0;
   auto& cols = candidates_.columns();
-  cols.resize(out_schema_->num_fields());
+  cols.resize(pair_schema_->num_fields());
   for (size_t c = 0; c < A.all_cols.size(); ++c) {
     const Column& src = *batch.column(c);
     ReuseColumn(&cols[a_base + c], src.type())->Gather(src, pair_row_.data(),
@@ -417,6 +475,7 @@ void HashJoinOperator::EmitRow(int a, Op op, const uint8_t* a_row, uint32_t a_le
 }
 
 Status HashJoinOperator::ProcessChunk(int a, const RecordBatch& batch, int64_t i0, int64_t i1) {
+  if (semi_anti_) return ProcessSemiAntiChunk(a, batch, i0, i1);
   Side& A = *sides_[a];
   Side& B = *sides_[1 - a];
   const Op* ops = batch.ops();
@@ -426,7 +485,7 @@ Status HashJoinOperator::ProcessChunk(int a, const RecordBatch& batch, int64_t i
   for (int64_t i = i0; i < i1; ++i) {
     const size_t ui = static_cast<size_t>(i);
     const int64_t k_end = row_pair_end_[ui];
-    if (key_null_[ui] && !A.outer) {  // matches nothing, emits nothing, not kept
+    if (key_null_[ui] && !A.keep_null_keys) {  // matches nothing, emits nothing, not kept
       k = k_end;
       continue;
     }
@@ -450,38 +509,11 @@ Status HashJoinOperator::ProcessChunk(int a, const RecordBatch& batch, int64_t i
         matches += mult;
       }
       if (A.outer && matches == 0) EmitRow(a, Op::kInsert, row, len, b_null, b_null_len, 1);
-      // Keep the row: merge with an identical record near the list head, else prepend one.
-      bool merged = false;
-      uint64_t ref = LoadU64(head) - 1;
-      for (int s = 0; s < kDedupeScanMax && ref != RowArena::kNil; ++s) {
-        uint8_t* rec = A.arena.At(ref);
-        if (RowLen(rec) == len && std::memcmp(RowBytes(rec), row, len) == 0) {
-          WEIR_DCHECK(!A.outer || Degree(rec) == matches);
-          StoreI64(rec + kMultOff, Mult(rec) + 1);
-          merged = true;
-          break;
-        }
-        ref = NextRef(rec);
-      }
-      if (!merged) {
-        const uint64_t fresh = A.arena.Allocate(len);
-        uint8_t* rec = A.arena.At(fresh);
-        if (len) std::memcpy(rec + RowArena::kHeaderBytes, row, len);
-        StoreI64(rec + kMultOff, 1);
-        StoreI64(rec + kDegreeOff, matches);
-        StoreU64(rec + kNextOff, LoadU64(head));
-        StoreU64(head, fresh + 1);
-      }
+      A.Keep(head, row, len, matches);
     } else {
       // Delete: find the row in this side's state; a delete of an absent row is ignored.
-      uint64_t prev = RowArena::kNil;
-      uint64_t ref = LoadU64(head) - 1;
-      while (ref != RowArena::kNil) {
-        const uint8_t* rec = A.arena.At(ref);
-        if (RowLen(rec) == len && std::memcmp(RowBytes(rec), row, len) == 0) break;
-        prev = ref;
-        ref = NextRef(rec);
-      }
+      uint64_t prev;
+      const uint64_t ref = A.Find(head, row, len, &prev);
       if (ref == RowArena::kNil) {
         ++deletes_unmatched_;
         k = k_end;
@@ -504,18 +536,82 @@ Status HashJoinOperator::ProcessChunk(int a, const RecordBatch& batch, int64_t i
         matches += mult;
       }
       if (A.outer && matches == 0) EmitRow(a, Op::kDelete, row, len, b_null, b_null_len, 1);
-      uint8_t* rec = A.arena.At(ref);
-      WEIR_DCHECK(!A.outer || Degree(rec) == matches);
-      const int64_t mult = Mult(rec) - 1;
-      StoreI64(rec + kMultOff, mult);
-      if (mult == 0) {
-        const uint64_t next_plus1 = LoadU64(rec + kNextOff);
-        if (prev == RowArena::kNil) {
-          StoreU64(head, next_plus1);
-        } else {
-          StoreU64(A.arena.At(prev) + kNextOff, next_plus1);
+      WEIR_DCHECK(!A.track_degree || Degree(A.arena.At(ref)) == matches);
+      A.Drop(head, ref, prev);
+    }
+    if (static_cast<int64_t>(emits_.size()) >= kOutputBatchRows) {
+      WEIR_RETURN_IF_ERROR(FlushOutput());
+    }
+  }
+  return Status::OK();
+}
+
+// Semi / anti: only left rows are output, on visibility changes (semi: degree > 0; anti:
+// degree == 0). Side A is the pushed side; pair_row_ / pair_ref_ hold (A row, B record) pairs.
+Status HashJoinOperator::ProcessSemiAntiChunk(int a, const RecordBatch& batch, int64_t i0,
+                                              int64_t i1) {
+  Side& A = *sides_[a];
+  Side& B = *sides_[1 - a];
+  const bool anti = opt_.type == JoinType::kLeftAnti;
+  const Op* ops = batch.ops();
+  int64_t k = 0;  // pair index
+  for (int64_t i = i0; i < i1; ++i) {
+    const size_t ui = static_cast<size_t>(i);
+    const int64_t k_end = row_pair_end_[ui];
+    if (key_null_[ui] && !A.keep_null_keys) {  // never output, matches nothing: not kept
+      k = k_end;
+      continue;
+    }
+    const uint8_t* row = A.row_enc.key(i);
+    const uint32_t len = A.row_enc.key_len(i);
+    uint8_t* head = own_payloads_[ui];
+    const bool insert = !ops || ops[i] == Op::kInsert;
+    uint64_t prev = RowArena::kNil, ref = RowArena::kNil;
+    if (!insert) {
+      ref = A.Find(head, row, len, &prev);
+      if (ref == RowArena::kNil) {  // delete of a row not in state: ignored
+        ++deletes_unmatched_;
+        k = k_end;
+        continue;
+      }
+    }
+    if (a == 0) {
+      // A left row: its degree is the matching right rows' multiplicity; emitted iff visible.
+      int64_t matches = 0;
+      for (; k < k_end; ++k) {
+        if (pair_pass_[static_cast<size_t>(k)]) {
+          matches += Mult(B.arena.At(pair_ref_[static_cast<size_t>(k)]));
         }
-        A.arena.Free(ref);
+      }
+      if ((matches > 0) != anti) {
+        emits_.push_back(Emit{row, nullptr, len, 0, insert ? Op::kInsert : Op::kDelete});
+      }
+      if (insert) {
+        A.Keep(head, row, len, matches);
+      } else {
+        WEIR_DCHECK(Degree(A.arena.At(ref)) == matches);
+        A.Drop(head, ref, prev);
+      }
+    } else {
+      // A right row: every matching left record's degree moves by one; a 0 <-> 1 step flips
+      // its visibility, emitted once per copy (semi: 0 -> 1 is `+`; anti: 0 -> 1 is `-`).
+      const int64_t step = insert ? 1 : -1;
+      for (; k < k_end; ++k) {
+        if (!pair_pass_[static_cast<size_t>(k)]) continue;
+        uint8_t* rec = B.arena.At(pair_ref_[static_cast<size_t>(k)]);
+        const int64_t before = Degree(rec);
+        const int64_t after = before + step;
+        WEIR_DCHECK(after >= 0);
+        StoreI64(rec + kDegreeOff, after);
+        if (before != 0 && after != 0) continue;
+        const Emit e{RowBytes(rec), nullptr, RowLen(rec), 0,
+                     (after > 0) != anti ? Op::kInsert : Op::kDelete};
+        for (int64_t t = Mult(rec); t > 0; --t) emits_.push_back(e);
+      }
+      if (insert) {
+        A.Keep(head, row, len, 0);
+      } else {
+        A.Drop(head, ref, prev);
       }
     }
     if (static_cast<int64_t>(emits_.size()) >= kOutputBatchRows) {
@@ -542,7 +638,7 @@ Status HashJoinOperator::FlushOutput() {
       out_ptrs_.resize(um);
       out_lens_.resize(um);
     }
-    for (int s = 0; s < 2; ++s) {
+    for (int s = 0; s < (semi_anti_ ? 1 : 2); ++s) {  // semi / anti: left columns only
       Side& side = *sides_[s];
       const size_t base = s == 0 ? 0 : left_cols;
       for (size_t j = 0; j < um; ++j) {

@@ -1,11 +1,12 @@
-// HashJoinOperator: streaming equi-join (inner, left, right, full outer) over two changelog
-// inputs, with retractions — the "regular join" of Flink / RisingWave.
+// HashJoinOperator: streaming equi-join (inner, left, right, full outer, left semi, left anti)
+// over two changelog inputs, with retractions — the "regular join" of Flink / RisingWave.
 //
 // Contract.
 // - Inputs: the join has two input ports, left_input() and right_input(), each an Operator the
 //   upstream pushes into (Push / PushWatermark / Finish); the join itself is pushed into only
 //   through them (HashJoinOperator::Push returns kInternal). Output: set_output() as for any
-//   operator; output schema = the left columns, then the right columns.
+//   operator; output schema = the left columns, then the right columns (semi / anti joins: the
+//   left columns only, with the left schema's nullability).
 // - Ownership: the operator owns both ports, both sides' keyed state and its output batch. A
 //   pushed batch is read during the call only (rows are copied into state). Not thread-safe:
 //   one pipeline thread; must not be re-entered from downstream during a Push.
@@ -17,13 +18,16 @@
 //   multiset with counts) when found among the first kDedupeScanMax records of the key's list;
 //   otherwise a duplicate gets its own record (still a correct multiset). `degree` counts, with
 //   multiplicity, the other side's rows that match this row (same key and residual TRUE); it
-//   drives the outer-join NULL rows. Freed records go to per-size-class free lists and are
+//   drives the outer-join NULL rows and semi / anti visibility (maintained on outer sides and on
+//   the left side of semi / anti joins). Freed records go to per-size-class free lists and are
 //   reused (fixed-width rows: exact reuse). Keys whose list empties are erased from the table.
 // - Matching: keys match when every key column is equal under KeyEncoder equality; a row with
-//   any NULL key matches nothing (SQL `=`), and on a non-preserved (inner) side it is not kept
-//   in state at all. Key column types must be identical on both sides (the planner casts).
+//   any NULL key matches nothing (SQL `=`), and on a side where such a row can never be output
+//   (inner sides, the right side of semi / anti, the left side of semi) it is not kept in state
+//   at all. Key column types must be identical on both sides (the planner casts).
 //   The residual predicate is evaluated vectorized over the candidate pairs (left columns then
-//   right columns); a pair joins when it is TRUE (NULL and FALSE reject).
+//   right columns — also for semi / anti, whose output lacks the right columns); a pair joins
+//   when it is TRUE (NULL and FALSE reject).
 // - Changelog semantics: an insert on one side emits `+` (row ⋈ match) per matching row of the
 //   other side, times its multiplicity; a delete emits `-` likewise. Preserved (outer) sides:
 //   a row with no match emits `+` (row, NULLs); when its first match arrives, `-` (row, NULLs)
@@ -31,8 +35,25 @@
 //   `-` joined rows. Applying the output in order to a multiset never drives a count below zero
 //   and yields, after every input batch, exactly the join of the two input multisets. A delete
 //   of a row not in state is ignored (counted in deletes_unmatched()). Output carries ops unless
-//   the join is inner and both inputs are declared append-only (then append-only output; a
-//   delete arriving on an input declared append-only is kInvalidArgument).
+//   the join is inner (or semi, below) and both inputs are declared append-only (then
+//   append-only output). A delete arriving on an input declared append-only is
+//   kInvalidArgument.
+// - Semi / anti joins (kLeftSemi, kLeftAnti: EXISTS / NOT EXISTS after the planner's rewrite).
+//   Output rows are left rows only; right rows are never output and right duplicates never
+//   multiply the output. Semi: a left row is visible, with its multiplicity, while its degree
+//   is > 0; anti: while its degree is 0. Every visibility change is emitted: `+` when a left row
+//   arrives visible, `-` when a visible left row is deleted, and when a right insert / delete
+//   moves a left row's degree 0 -> 1 or 1 -> 0, `+` or `-` (semi: + on 0 -> 1; anti: - on
+//   0 -> 1) once per copy of that left row. Applying the output in order yields, after every
+//   batch, the left multiset filtered by "has a match" (semi) or "has no match" (anti).
+//   A left row with a NULL key matches nothing: never visible under semi, always visible under
+//   anti (NOT EXISTS semantics). NOT IN differs — `x NOT IN (S)` is NULL, hence rejected, when
+//   x is NULL and S is non-empty or when S holds a NULL and no match — and this operator does
+//   not implement that: the planner may rewrite NOT IN to kLeftAnti only when the compared
+//   columns are non-nullable on both sides, or must handle the NULL cases itself. (IN as a
+//   WHERE conjunct is exactly kLeftSemi.) Output is append-only for a semi join whose inputs
+//   are both declared append-only (a row, once visible, stays so); an anti join always carries
+//   ops.
 // - Watermarks: the output watermark is min(left, right) input watermark, forwarded when it
 //   advances; a finished input counts as kFinalWatermark. Finish() propagates once both inputs
 //   have finished.
@@ -59,7 +80,8 @@
 
 namespace weir {
 
-enum class JoinType : uint8_t { kInner, kLeft, kRight, kFull };
+/// kLeftSemi / kLeftAnti output left rows only (see the contract above).
+enum class JoinType : uint8_t { kInner, kLeft, kRight, kFull, kLeftSemi, kLeftAnti };
 std::string_view JoinTypeName(JoinType t);
 
 struct HashJoinOptions {
@@ -69,7 +91,8 @@ struct HashJoinOptions {
   /// Equi-key columns: left_keys[k] = right_keys[k]; same count (≥ 1), identical types.
   std::vector<int> left_keys;
   std::vector<int> right_keys;
-  /// Optional residual predicate over the output row (left columns, then right); BOOLEAN.
+  /// Optional residual predicate over the joined pair (left columns, then right — for semi /
+  /// anti too); BOOLEAN.
   ExprPtr residual;
   /// Plan-time knowledge that an input never carries deletes (enables append-only output).
   bool left_append_only = false;
@@ -160,13 +183,16 @@ class HashJoinOperator final : public Operator {
   Status SideWatermark();
   Status SideFinish(int side);
   Status ProcessChunk(int a, const RecordBatch& batch, int64_t i0, int64_t i1);
+  Status ProcessSemiAntiChunk(int a, const RecordBatch& batch, int64_t i0, int64_t i1);
   Status EvaluateResidual(int a, const RecordBatch& batch);
   void EmitRow(int a, Op op, const uint8_t* a_row, uint32_t a_len, const uint8_t* b_row,
                uint32_t b_len, int64_t times);
   Status FlushOutput();
 
   HashJoinOptions opt_;
-  SchemaPtr out_schema_;
+  bool semi_anti_ = false;   // kLeftSemi or kLeftAnti: output = left rows only
+  SchemaPtr pair_schema_;    // left columns then right (the residual's input)
+  SchemaPtr out_schema_;     // pair_schema_, or the left columns for semi / anti
   bool output_append_only_ = false;
   std::unique_ptr<Operator> ports_[2];  // Port instances
   std::unique_ptr<Side> sides_[2];
@@ -186,7 +212,7 @@ class HashJoinOperator final : public Operator {
   std::vector<int64_t> row_pair_end_;     // per row of the chunk: end index into pairs
   std::vector<const uint8_t*> decode_ptrs_;
   std::vector<uint32_t> decode_lens_;
-  RecordBatch candidates_;
+  RecordBatch candidates_;                // schema pair_schema_
   std::vector<Column*> decode_cols_;
 
   std::vector<Emit> emits_;
