@@ -160,6 +160,7 @@ struct Database::Impl {
   }
 
   struct StreamingOptions {
+    size_t state_size_max_bytes = 0;
     bool snapshot = false;
     bool emit_on_window_close = false;
     int64_t allowed_lateness_us = 0;
@@ -176,6 +177,13 @@ struct Database::Impl {
     Status configured = ConfigureStreaming(plan, so.snapshot, so.emit_on_window_close, so.allowed_lateness_us,
                                            so.late_sink);
     if (!configured.ok()) return At(offset, configured);
+    if (so.state_size_max_bytes > 0) {
+      std::function<void(LogicalPlan*)> set = [&](LogicalPlan* n) {
+        n->state_size_max_bytes = so.state_size_max_bytes;
+        for (auto& in : n->inputs) set(in.get());
+      };
+      set(plan.get());
+    }
     auto optimized = OptimizePlan(plan);
     if (!optimized.ok()) return At(offset, optimized.status());
     return optimized;
@@ -251,13 +259,19 @@ struct Database::Impl {
         if (!ParseInterval(v, "", &iv) || iv.months != 0 || iv.NominalMicros() < 0)
           return At(st.begin, InvalidArgument("option 'allowed_lateness' must be an interval such as '1 minute', got '{}'", v));
         so.allowed_lateness_us = iv.NominalMicros();
+      } else if (k == "state_size_max_bytes") {
+        char* end = nullptr;
+        long long bytes = std::strtoll(v.c_str(), &end, 10);
+        if (v.empty() || !end || *end != '\0' || bytes < 0)
+          return At(st.begin, InvalidArgument("option 'state_size_max_bytes' must be a non-negative integer, got '{}'", v));
+        so.state_size_max_bytes = static_cast<size_t>(bytes);
       } else if (k == "late_data") {
         auto it = sinks.find(Lower(v));
         if (it == sinks.end() || it->second->pipeline)
           return At(st.begin, InvalidArgument("late_data = '{}' must name a sink created with CREATE SINK {} WITH (...) (no FROM or AS)", v, v));
         so.late_sink = it->second->name;
       } else {
-        return At(st.begin, InvalidArgument("unknown materialized view option '{}' (known: allowed_lateness, late_data)", k));
+        return At(st.begin, InvalidArgument("unknown materialized view option '{}' (known: allowed_lateness, late_data, state_size_max_bytes)", k));
       }
     }
     WEIR_ASSIGN_OR_RETURN(PlanPtr plan, PlanQuery(st.query, st.query_offset, so));
