@@ -618,7 +618,11 @@ struct Database::Impl {
         if (*polled == PollResult::kBatch) {
           any_data = true;
           status = r->fanout.Push(r->batch);
-          if (!status.ok()) break;
+          if (!status.ok()) {
+            // Name where it happened: operator errors (overflow, state limits) know no query.
+            status = status.WithPrefix(fmt::format("while processing rows of source {}: ", r->source->name));
+            break;
+          }
           if (r->watermark_expr) {
             auto wm = r->watermark_expr->Evaluate(r->batch);
             if (!wm.ok()) {

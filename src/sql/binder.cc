@@ -212,38 +212,8 @@ class Binder {
     }
 
     // ORDER BY: output columns (by alias or position) first, then expressions appended as
-    // hidden outputs.
-    std::vector<SortKey> keys;
-    for (size_t i = 0; i < s->n_sort_clause; ++i) {
-      const PgQuery__SortBy* sb = s->sort_clause[i]->sort_by;
-      SortKey key;
-      key.descending = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
-      key.nulls_first = sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
-                        (key.descending && sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST);
-      int out_index = -1;
-      const PgQuery__Node* n = sb->node;
-      if (n->node_case == PG_QUERY__NODE__NODE_A_CONST && n->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
-        int pos = n->a_const->ival->ival;
-        if (pos < 1 || static_cast<size_t>(pos) > visible)
-          return BindErr(n->a_const->location, "ORDER BY position {} is not in select list", pos);
-        out_index = pos - 1;
-      } else if (n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && n->column_ref->n_fields == 1) {
-        const char* name = StringOf(n->column_ref->fields[0]);
-        for (size_t k = 0; name && k < visible; ++k)
-          if (Lower(names[k]) == Lower(name)) {
-            out_index = static_cast<int>(k);
-            break;
-          }
-      }
-      if (out_index < 0) {
-        WEIR_ASSIGN_OR_RETURN(ExprPtr e, BindExpr(n));
-        out_index = static_cast<int>(exprs.size());
-        exprs.push_back(e);
-        names.push_back("?sort?");
-      }
-      key.expr = MakeColumnRef(out_index, exprs[static_cast<size_t>(out_index)]->type, names[static_cast<size_t>(out_index)]);
-      keys.push_back(key);
-    }
+    // hidden outputs (bound here, while aggregate calls are still allowed).
+    WEIR_ASSIGN_OR_RETURN(std::vector<SortKey> keys, BindOrderBy(s, &exprs, &names, visible, true));
     agg_allowed_ = false;
 
     if (s->n_group_clause > 0 || !aggs_.empty() || having) {
@@ -251,38 +221,7 @@ class Binder {
       if (having) plan = MakeFilter(plan, having);
     }
 
-    plan = MakeProject(plan, exprs, names);
-    if (!keys.empty()) {
-      auto sort = std::make_shared<LogicalPlan>();
-      sort->kind = PlanKind::kSort;
-      sort->schema = plan->schema;
-      sort->sort_keys = std::move(keys);
-      sort->inputs.push_back(plan);
-      plan = sort;
-    }
-    if (s->limit_count || s->limit_offset) {
-      auto lim = std::make_shared<LogicalPlan>();
-      lim->kind = PlanKind::kLimit;
-      lim->schema = plan->schema;
-      if (s->limit_count) {
-        WEIR_ASSIGN_OR_RETURN(lim->limit, ConstantInt(s->limit_count, "LIMIT"));
-      }
-      if (s->limit_offset) {
-        WEIR_ASSIGN_OR_RETURN(lim->offset, ConstantInt(s->limit_offset, "OFFSET"));
-      }
-      lim->inputs.push_back(plan);
-      plan = lim;
-    }
-    if (exprs.size() > visible) {
-      std::vector<ExprPtr> final_exprs;
-      std::vector<std::string> final_names;
-      for (size_t k = 0; k < visible; ++k) {
-        final_exprs.push_back(MakeColumnRef(static_cast<int>(k), exprs[k]->type, names[k]));
-        final_names.push_back(names[k]);
-      }
-      plan = MakeProject(plan, final_exprs, final_names);
-    }
-    return plan;
+    return ApplyOutput(s, plan, exprs, names, visible, std::move(keys));
   }
 
   // SELECT list already bound as `exprs`/`names` over `plan`: applies ORDER BY (by output name or
@@ -290,6 +229,14 @@ class Binder {
   Result<PlanPtr> FinishSelect(const PgQuery__SelectStmt* s, PlanPtr plan, std::vector<ExprPtr> exprs,
                                std::vector<std::string> names) {
     const size_t visible = exprs.size();
+    WEIR_ASSIGN_OR_RETURN(std::vector<SortKey> keys, BindOrderBy(s, &exprs, &names, visible, false));
+    return ApplyOutput(s, plan, exprs, names, visible, std::move(keys));
+  }
+
+  // ORDER BY items: a select-list position, an output name, or (when `allow_expressions`) an
+  // expression over the input, appended to `exprs` as a hidden output column.
+  Result<std::vector<SortKey>> BindOrderBy(const PgQuery__SelectStmt* s, std::vector<ExprPtr>* exprs,
+                                           std::vector<std::string>* names, size_t visible, bool allow_expressions) {
     std::vector<SortKey> keys;
     for (size_t i = 0; i < s->n_sort_clause; ++i) {
       const PgQuery__SortBy* sb = s->sort_clause[i]->sort_by;
@@ -306,13 +253,26 @@ class Binder {
         out_index = pos - 1;
       } else if (n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && n->column_ref->n_fields == 1) {
         const char* name = StringOf(n->column_ref->fields[0]);
-        for (size_t k = 0; name && k < visible; ++k)
-          if (Lower(names[k]) == Lower(name)) out_index = static_cast<int>(k);
+        for (size_t k = 0; name && k < visible && out_index < 0; ++k)
+          if (Lower((*names)[k]) == Lower(name)) out_index = static_cast<int>(k);
       }
-      if (out_index < 0) return BindErr(Location(n), "ORDER BY of a UNION must name an output column or position");
-      key.expr = MakeColumnRef(out_index, exprs[static_cast<size_t>(out_index)]->type, names[static_cast<size_t>(out_index)]);
+      if (out_index < 0) {
+        if (!allow_expressions) return BindErr(Location(n), "ORDER BY of a UNION must name an output column or position");
+        WEIR_ASSIGN_OR_RETURN(ExprPtr e, BindExpr(n));
+        out_index = static_cast<int>(exprs->size());
+        exprs->push_back(e);
+        names->push_back("?sort?");
+      }
+      const size_t k = static_cast<size_t>(out_index);
+      key.expr = MakeColumnRef(out_index, (*exprs)[k]->type, (*names)[k]);
       keys.push_back(key);
     }
+    return keys;
+  }
+
+  // Project the SELECT list (with hidden sort columns), sort, limit, then drop the hidden columns.
+  Result<PlanPtr> ApplyOutput(const PgQuery__SelectStmt* s, PlanPtr plan, const std::vector<ExprPtr>& exprs,
+                              const std::vector<std::string>& names, size_t visible, std::vector<SortKey> keys) {
     plan = MakeProject(plan, exprs, names);
     if (!keys.empty()) {
       auto sort = std::make_shared<LogicalPlan>();
