@@ -11,6 +11,8 @@
 // be fixed with WEIR_TEST_SEED=<n>.
 #include <gtest/gtest.h>
 
+#include "test_util.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -702,15 +704,7 @@ TEST(Aggregate, BooleanMinMax) {
 
 // ---- randomized differential test ---------------------------------------------------------------
 
-uint64_t TestSeed() {
-  static const uint64_t seed = [] {
-    const char* env = std::getenv("WEIR_TEST_SEED");
-    uint64_t s = env != nullptr ? std::strtoull(env, nullptr, 10) : std::random_device()();
-    std::cout << "WEIR_TEST_SEED=" << s << "\n";
-    return s;
-  }();
-  return seed;
-}
+uint64_t TestSeed() { return weir_test::TestSeed(); }
 
 /// Typed value of random key `k` for `type` (keys are small integers; the mapping spreads them
 /// over interesting values: negative numbers, multi-byte strings, months vs days).

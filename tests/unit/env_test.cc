@@ -3,6 +3,8 @@
 //
 // Randomized tests print their seed; rerun one with WEIR_TEST_SEED=<seed> to reproduce it.
 #include <gtest/gtest.h>
+
+#include "test_util.h"
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -19,25 +21,10 @@
 namespace weir {
 namespace {
 
-uint64_t BaseSeed() {
-  static const uint64_t seed = [] {
-    const char* env = std::getenv("WEIR_TEST_SEED");
-    uint64_t s = env != nullptr ? std::strtoull(env, nullptr, 0)
-                                : (uint64_t{std::random_device{}()} << 32) ^ std::random_device{}();
-    std::printf("env_test: WEIR_TEST_SEED=%llu%s\n", static_cast<unsigned long long>(s),
-                env != nullptr ? " (from environment)" : "");
-    return s;
-  }();
-  return seed;
-}
+uint64_t BaseSeed() { return weir_test::TestSeed(); }
 
 #define WEIR_SEED_TRACE() SCOPED_TRACE(::testing::Message() << "WEIR_TEST_SEED=" << BaseSeed())
 
-#define ASSERT_OK(expr)                              \
-  do {                                               \
-    ::weir::Status _s = (expr);                      \
-    ASSERT_TRUE(_s.ok()) << _s.ToString();           \
-  } while (0)
 
 /// A fresh temporary directory, removed at the end of the test.
 class TempDir {

@@ -6,6 +6,8 @@
 // Randomized tests print their seed; rerun one with WEIR_TEST_SEED=<seed>.
 #include <gtest/gtest.h>
 
+#include "test_util.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -22,16 +24,7 @@
 namespace weir {
 namespace {
 
-uint64_t TestSeed() {
-  static const uint64_t seed = [] {
-    const char* env = std::getenv("WEIR_TEST_SEED");
-    uint64_t s = env ? std::strtoull(env, nullptr, 10) : std::random_device{}();
-    std::printf("join_test seed: %llu (set WEIR_TEST_SEED to reproduce)\n",
-                static_cast<unsigned long long>(s));
-    return s;
-  }();
-  return seed;
-}
+uint64_t TestSeed() { return weir_test::TestSeed(); }
 
 // A row of either side: (k1 BIGINT, k2 VARCHAR, v BIGINT), each possibly NULL.
 struct TRow {

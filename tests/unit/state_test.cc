@@ -5,6 +5,8 @@
 // Randomized tests print their seed; rerun one with WEIR_TEST_SEED=<seed> to reproduce it.
 #include <gtest/gtest.h>
 
+#include "test_util.h"
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -29,17 +31,7 @@ namespace {
 
 // ---- seeds -------------------------------------------------------------------------------------
 
-uint64_t BaseSeed() {
-  static const uint64_t seed = [] {
-    const char* env = std::getenv("WEIR_TEST_SEED");
-    uint64_t s = env != nullptr ? std::strtoull(env, nullptr, 0)
-                                : (uint64_t{std::random_device{}()} << 32) ^ std::random_device{}();
-    std::printf("state_test: WEIR_TEST_SEED=%llu%s\n", static_cast<unsigned long long>(s),
-                env != nullptr ? " (from environment)" : "");
-    return s;
-  }();
-  return seed;
-}
+uint64_t BaseSeed() { return weir_test::TestSeed(); }
 
 /// A per-test seed derived from the base seed and a test-specific salt.
 uint64_t TestSeed(uint64_t salt) { return HashWord(BaseSeed() ^ HashWord(salt)); }

@@ -7,6 +7,8 @@
 // Files live in /dev/shm when it exists (fsync is free there; FaultInjectionEnv models
 // durability), else in the system temp directory.
 #include <gtest/gtest.h>
+
+#include "test_util.h"
 #include <stdlib.h>
 
 #include <algorithm>
@@ -26,25 +28,10 @@
 namespace weir {
 namespace {
 
-uint64_t BaseSeed() {
-  static const uint64_t seed = [] {
-    const char* env = std::getenv("WEIR_TEST_SEED");
-    uint64_t s = env != nullptr ? std::strtoull(env, nullptr, 0)
-                                : (uint64_t{std::random_device{}()} << 32) ^ std::random_device{}();
-    std::printf("wal_test: WEIR_TEST_SEED=%llu%s\n", static_cast<unsigned long long>(s),
-                env != nullptr ? " (from environment)" : "");
-    return s;
-  }();
-  return seed;
-}
+uint64_t BaseSeed() { return weir_test::TestSeed(); }
 
 #define WEIR_SEED_TRACE() SCOPED_TRACE(::testing::Message() << "WEIR_TEST_SEED=" << BaseSeed())
 
-#define ASSERT_OK(expr)                    \
-  do {                                     \
-    ::weir::Status _s = (expr);            \
-    ASSERT_TRUE(_s.ok()) << _s.ToString(); \
-  } while (0)
 
 class TempDir {
  public:
