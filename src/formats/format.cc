@@ -1,5 +1,7 @@
 #include "formats/format.h"
 
+#include <algorithm>
+
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -336,6 +338,40 @@ std::string BadValueReason(std::string_view column, DataType type, CellParse res
   if (result == CellParse::kOutOfRange)
     return fmt::format("column '{}': {} out of range '{}'", column, type.ToString(), shown);
   return fmt::format("column '{}': invalid {} '{}'", column, type.ToString(), shown);
+}
+
+Status DropBadRecords(const char* data, const DecodedRecord* records, uint32_t nrec,
+                      std::vector<BadRecord>* bad, size_t record_bytes_max, int64_t base_rows,
+                      BadRecordHandler* handler, RecordBatch* out, std::vector<uint32_t>* keep,
+                      std::shared_ptr<Column>* scratch) {
+  std::stable_sort(bad->begin(), bad->end(), [](const BadRecord& a, const BadRecord& b) {
+    return a.row != b.row ? a.row < b.row : a.order < b.order;
+  });
+  keep->clear();
+  for (int64_t i = 0; i < base_rows; ++i) keep->push_back(static_cast<uint32_t>(i));
+  size_t k = 0;
+  Status status;
+  for (uint32_t r = 0; r < nrec; ++r) {
+    if (k < bad->size() && (*bad)[k].row == r) {
+      const DecodedRecord& rec = records[r];
+      std::string_view raw(data + rec.begin, rec.end - rec.begin);
+      if (raw.size() > record_bytes_max) raw = raw.substr(0, BadRecordHandler::kOverlongRawBytesMax);
+      if (status.ok()) status = handler->OnBadRecord(rec.line, raw, (*bad)[k].reason);
+      while (k < bad->size() && (*bad)[k].row == r) ++k;
+      continue;
+    }
+    keep->push_back(static_cast<uint32_t>(base_rows + r));
+  }
+  bad->clear();
+  WEIR_RETURN_IF_ERROR(status);
+  if (*scratch == nullptr) *scratch = std::make_shared<Column>(DataType::Int64());
+  for (ColumnPtr& col : out->columns()) {
+    (*scratch)->Reset(col->type());
+    (*scratch)->Gather(*col, keep->data(), static_cast<int64_t>(keep->size()));
+    col->CopyFrom(**scratch);
+  }
+  out->set_num_rows(static_cast<int64_t>(keep->size()));
+  return Status::OK();
 }
 
 }  // namespace weir

@@ -77,6 +77,32 @@ Result<ErrorPolicy> ParseErrorPolicy(const Options& options, std::string* dead_l
 inline constexpr int64_t kLineBytesMaxDefault = int64_t{16} << 20;
 inline constexpr int64_t kLineBytesMaxLimit = int64_t{1} << 30;
 
+/// A record of a decoded block: its bytes [begin, end) in the block (line terminator
+/// excluded) and the 1-based physical line of its first byte.
+struct DecodedRecord {
+  uint32_t begin;
+  uint32_t end;
+  int64_t line;
+};
+
+/// A malformed record of a block: its index, an ordering key within the record (-1 for the
+/// record as a whole, else the output column) and the reason.
+struct BadRecord {
+  uint32_t row;
+  int32_t order;
+  std::string reason;
+};
+
+/// The decoders' shared slow path for malformed records: reports `bad` (records of the block
+/// just decoded into rows [base_rows, base_rows + nrec) of `out`) to `handler` in file order —
+/// one report per record, its first problem — then removes those rows from `out`. A raw text
+/// longer than `record_bytes_max` is reported truncated. Returns the handler's error (policy
+/// 'fail'); clears `bad`. `keep` and `scratch` are reusable buffers of the caller.
+Status DropBadRecords(const char* data, const DecodedRecord* records, uint32_t nrec,
+                      std::vector<BadRecord>* bad, size_t record_bytes_max, int64_t base_rows,
+                      BadRecordHandler* handler, RecordBatch* out, std::vector<uint32_t>* keep,
+                      std::shared_ptr<Column>* scratch);
+
 class Decoder {
  public:
   virtual ~Decoder() = default;

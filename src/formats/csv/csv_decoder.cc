@@ -764,35 +764,8 @@ void CsvDecoder::ParseColumns(const char* data, const Block& block, RecordBatch*
 // Reports the bad rows of the block in file order, then (skip / dead_letter) removes them.
 Status CsvDecoder::HandleBadRows(const char* data, RecordBatch* out, int64_t base_rows,
                                  uint32_t nrec) {
-  std::stable_sort(bad_.begin(), bad_.end(), [](const BadRow& a, const BadRow& b) {
-    return a.row != b.row ? a.row < b.row : a.order < b.order;
-  });
-  keep_.clear();
-  for (int64_t i = 0; i < base_rows; ++i) keep_.push_back(static_cast<uint32_t>(i));
-  size_t k = 0;
-  Status status;
-  for (uint32_t r = 0; r < nrec; ++r) {
-    if (k < bad_.size() && bad_[k].row == r) {
-      const RecordRef& rec = records_[r];
-      std::string_view raw(data + rec.begin, rec.end - rec.begin);
-      if (raw.size() > options_.record_bytes_max)
-        raw = raw.substr(0, BadRecordHandler::kOverlongRawBytesMax);
-      if (status.ok()) status = handler_->OnBadRecord(rec.line, raw, bad_[k].reason);
-      while (k < bad_.size() && bad_[k].row == r) ++k;
-      continue;
-    }
-    keep_.push_back(static_cast<uint32_t>(base_rows + r));
-  }
-  bad_.clear();
-  WEIR_RETURN_IF_ERROR(status);
-  if (compact_scratch_ == nullptr) compact_scratch_ = std::make_shared<Column>(DataType::Int64());
-  for (ColumnPtr& col : out->columns()) {
-    compact_scratch_->Reset(col->type());
-    for (uint32_t row : keep_) compact_scratch_->AppendFrom(*col, row);
-    col->CopyFrom(*compact_scratch_);
-  }
-  out->set_num_rows(static_cast<int64_t>(keep_.size()));
-  return Status::OK();
+  return DropBadRecords(data, records_.data(), nrec, &bad_, options_.record_bytes_max, base_rows, handler_, out, &keep_,
+                        &compact_scratch_);
 }
 
 Result<std::unique_ptr<Decoder>> MakeCsvDecoder(SchemaPtr schema, std::vector<int> projection,

@@ -69,16 +69,8 @@ class CsvDecoder final : public Decoder {
     uint32_t begin;
     uint32_t end;
   };
-  struct RecordRef {
-    uint32_t begin;  // first byte of the record
-    uint32_t end;    // end of its text, line terminator excluded
-    int64_t line;    // physical line of its first byte
-  };
-  struct BadRow {
-    uint32_t row;   // record index within the block
-    int32_t order;  // -1 for structural problems, else the output column
-    std::string reason;
-  };
+  using RecordRef = DecodedRecord;
+  using BadRow = BadRecord;
   struct Block;  // the result of Tokenize()
 
   Status ConsumeHeader(const char* data, size_t len, bool at_eof, size_t* used, bool* done);

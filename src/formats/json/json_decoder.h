@@ -58,16 +58,8 @@ class JsonDecoder final : public Decoder {
     uint32_t size;
     Kind kind;
   };
-  struct RecordRef {
-    uint32_t begin;
-    uint32_t end;  // line terminator excluded
-    int64_t line;
-  };
-  struct BadRow {
-    uint32_t row;
-    int32_t order;  // -1 for the line as a whole, else the output column
-    std::string reason;
-  };
+  using RecordRef = DecodedRecord;
+  using BadRow = BadRecord;
   struct ParserState;  // simdjson parser (kept out of this header)
 
   bool ParseLine(const char* text, size_t size, size_t capacity, Cell* cells, std::string* reason);
