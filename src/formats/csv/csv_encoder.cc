@@ -5,77 +5,23 @@
 #include <cstring>
 
 #include "formats/csv/csv_decoder.h"
+#include "formats/text_column.h"
 #include "types/datetime.h"
 
 namespace weir {
 
 namespace {
 
-// Spare bytes kept after every text buffer and output region so that a cell of up to 16 bytes
-// is copied with one fixed-size 16-byte move.
-constexpr size_t kCopySlack = 16;
-
-inline char* CopyCell(char* w, const char* src, size_t n) {
-  if (n <= kCopySlack) {
-    std::memcpy(w, src, kCopySlack);
-  } else {
-    std::memcpy(w, src, n);
-  }
-  return w + n;
-}
-
-// Formats rows [0, rows) of a fixed-width column with `format(value, w) -> bytes written`
-// (at most `width_max`), `null_text` for NULL rows.
-template <typename T, typename FormatFn>
-void FormatFixedColumn(const Column& col, int64_t rows, size_t width_max,
-                       std::string_view null_text, FormatFn format, Buffer* text, Buffer* offsets) {
-  auto n = static_cast<size_t>(rows);
-  text->Clear();
-  offsets->Clear();
-  text->Reserve(n * std::max(width_max, null_text.size()) + kCopySlack);
-  offsets->Resize((n + 1) * sizeof(size_t));
-  char* base = reinterpret_cast<char*>(text->data());
-  char* w = base;
-  size_t* off = offsets->as<size_t>();
-  off[0] = 0;
-  const T* values = col.data<T>();
-  const uint8_t* validity = col.validity();
-  for (size_t r = 0; r < n; ++r) {
-    if (validity != nullptr && !GetBit(validity, static_cast<int64_t>(r))) {
-      std::memcpy(w, null_text.data(), null_text.size());
-      w += null_text.size();
-    } else {
-      w += format(values[r], w);
-    }
-    off[r + 1] = static_cast<size_t>(w - base);
-  }
-  text->Resize(static_cast<size_t>(w - base));
-}
+using text_column::CopyCell;
+using text_column::FormatFixedColumn;
+using text_column::kCopySlack;
+using text_column::TimestampFormatMemo;
 
 bool RiskyDelimiter(char d) {
   // Characters that formatted BOOLEAN/number/DECIMAL/TIMESTAMP/INTERVAL values may contain.
   return (d >= '0' && d <= '9') || (d >= 'a' && d <= 'z') || (d >= 'A' && d <= 'Z') || d == '-' ||
          d == '+' || d == '.' || d == ':' || d == ' ';
 }
-
-// FormatTimestamp with a memo of the last value: event times repeat in runs (the flights data
-// has 11 rows a minute), and copying the previous text is much cheaper than formatting.
-class TimestampFormatMemo {
- public:
-  size_t operator()(int64_t v, char* w) {
-    if (v != value_ || size_ == 0) {
-      value_ = v;
-      size_ = FormatTimestamp(v, text_);
-    }
-    std::memcpy(w, text_, kTimestampTextMax);
-    return size_;
-  }
-
- private:
-  int64_t value_ = 0;
-  size_t size_ = 0;
-  char text_[kTimestampTextMax];
-};
 
 }  // namespace
 

@@ -5,51 +5,18 @@
 #include <cmath>
 #include <cstring>
 
+#include "formats/text_column.h"
 #include "types/datetime.h"
 
 namespace weir {
 
 namespace {
 
-// Spare bytes after every text buffer and the output so that cells of up to 16 bytes are
-// copied with one fixed-size move.
-constexpr size_t kCopySlack = 16;
-
-inline char* CopyCell(char* w, const char* src, size_t n) {
-  if (n <= kCopySlack) {
-    std::memcpy(w, src, kCopySlack);
-  } else {
-    std::memcpy(w, src, n);
-  }
-  return w + n;
-}
+using text_column::CopyCell;
+using text_column::kCopySlack;
+using text_column::TimestampFormatMemo;
 
 constexpr std::string_view kNull = "null";
-
-template <typename T, typename FormatFn>
-void FormatFixedColumn(const Column& col, int64_t rows, size_t width_max, FormatFn format,
-                       Buffer* text, Buffer* offsets) {
-  auto n = static_cast<size_t>(rows);
-  text->Clear();
-  text->Reserve(n * std::max(width_max, kNull.size()) + kCopySlack);
-  offsets->Resize((n + 1) * sizeof(size_t));
-  char* base = reinterpret_cast<char*>(text->data());
-  char* w = base;
-  size_t* off = offsets->as<size_t>();
-  off[0] = 0;
-  const T* values = col.data<T>();
-  const uint8_t* validity = col.validity();
-  for (size_t r = 0; r < n; ++r) {
-    if (validity != nullptr && !GetBit(validity, static_cast<int64_t>(r))) {
-      std::memcpy(w, kNull.data(), kNull.size());
-      w += kNull.size();
-    } else {
-      w += format(values[r], w);
-    }
-    off[r + 1] = static_cast<size_t>(w - base);
-  }
-  text->Resize(static_cast<size_t>(w - base));
-}
 
 // Wraps a formatter's output in quotes (TIMESTAMP, INTERVAL: JSON strings).
 template <typename FormatFn>
@@ -61,25 +28,6 @@ auto Quoted(FormatFn format) {
     return n + 2;
   };
 }
-
-// FormatTimestamp with a memo of the last value: event times repeat in runs (the flights data
-// has 11 rows a minute), and copying the previous text is much cheaper than formatting.
-class TimestampFormatMemo {
- public:
-  size_t operator()(int64_t v, char* w) {
-    if (v != value_ || size_ == 0) {
-      value_ = v;
-      size_ = FormatTimestamp(v, text_);
-    }
-    std::memcpy(w, text_, kTimestampTextMax);
-    return size_;
-  }
-
- private:
-  int64_t value_ = 0;
-  size_t size_ = 0;
-  char text_[kTimestampTextMax];
-};
 
 }  // namespace
 
@@ -107,8 +55,8 @@ void JsonEncoder::FormatColumn(const Column& col, int64_t rows, ColumnText* ct) 
   Buffer* offsets = &ct->offsets;
   switch (col.type().id) {
     case TypeId::kBoolean:
-      FormatFixedColumn<uint8_t>(
-          col, rows, 5,
+      text_column::FormatFixedColumn<uint8_t>(
+          col, rows, 5, kNull,
           [](uint8_t v, char* w) -> size_t {
             if (v) {
               std::memcpy(w, "true", 4);
@@ -120,24 +68,24 @@ void JsonEncoder::FormatColumn(const Column& col, int64_t rows, ColumnText* ct) 
           text, offsets);
       return;
     case TypeId::kInt32:
-      FormatFixedColumn<int32_t>(
-          col, rows, 11,
+      text_column::FormatFixedColumn<int32_t>(
+          col, rows, 11, kNull,
           [](int32_t v, char* w) {
             return static_cast<size_t>(std::to_chars(w, w + 11, v).ptr - w);
           },
           text, offsets);
       return;
     case TypeId::kInt64:
-      FormatFixedColumn<int64_t>(
-          col, rows, 20,
+      text_column::FormatFixedColumn<int64_t>(
+          col, rows, 20, kNull,
           [](int64_t v, char* w) {
             return static_cast<size_t>(std::to_chars(w, w + 20, v).ptr - w);
           },
           text, offsets);
       return;
     case TypeId::kDouble:
-      FormatFixedColumn<double>(
-          col, rows, kDoubleTextMax + 2,
+      text_column::FormatFixedColumn<double>(
+          col, rows, kDoubleTextMax + 2, kNull,
           [](double v, char* w) -> size_t {
             if (std::isfinite(v)) return FormatDouble(v, w);
             w[0] = '"';
@@ -149,18 +97,18 @@ void JsonEncoder::FormatColumn(const Column& col, int64_t rows, ColumnText* ct) 
       return;
     case TypeId::kDecimal: {
       int scale = col.type().scale;
-      FormatFixedColumn<int64_t>(
-          col, rows, kDecimalTextMax,
+      text_column::FormatFixedColumn<int64_t>(
+          col, rows, kDecimalTextMax, kNull,
           [scale](int64_t v, char* w) { return FormatDecimal(v, scale, w); }, text, offsets);
       return;
     }
     case TypeId::kTimestamp:
-      FormatFixedColumn<int64_t>(col, rows, kTimestampTextMax + 2, Quoted(TimestampFormatMemo()),
-                                 text, offsets);
+      text_column::FormatFixedColumn<int64_t>(col, rows, kTimestampTextMax + 2, kNull,
+                                              Quoted(TimestampFormatMemo()), text, offsets);
       return;
     case TypeId::kInterval:
-      FormatFixedColumn<Interval>(
-          col, rows, kIntervalTextMax + 2,
+      text_column::FormatFixedColumn<Interval>(
+          col, rows, kIntervalTextMax + 2, kNull,
           Quoted([](const Interval& v, char* w) { return FormatInterval(v, w); }), text, offsets);
       return;
     case TypeId::kVarchar: {
