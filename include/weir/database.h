@@ -58,6 +58,8 @@ struct ViewRunStats {
   int64_t memory_bytes = 0;     // bytes held by the view's contents
   int64_t state_bytes = 0;      // bytes held by the view's operator state (aggregations)
   int64_t state_groups = 0;     // open groups in that state
+  int64_t join_rows = 0;        // rows kept in the view's join state (both sides)
+  int64_t join_rows_expired = 0;  // rows dropped from join state by watermark expiry
   int64_t rows_late_dropped = 0;  // input rows behind the watermark, dropped or sent to late_data
   struct OperatorWatermark {
     std::string op;

@@ -75,9 +75,9 @@ bool WriteStatsJson(const std::string& path, const weir::RunStats& stats, double
       wms += fmt::format("{}\n        {{\"operator\": \"{}\", \"watermark\": {}}}", k ? "," : "",
                          JsonEscape(v.watermarks[k].op), WatermarkJson(v.watermarks[k].watermark_us));
     j += fmt::format("{}\n    \"{}\": {{\"rows\": {}, \"memory_bytes\": {}, \"state_bytes\": {}, \"state_groups\": {}, "
-                     "\"rows_late_dropped\": {}, \"operators\": [{}\n      ]}}",
+                     "\"join_rows\": {}, \"join_rows_expired\": {}, \"rows_late_dropped\": {}, \"operators\": [{}\n      ]}}",
                      i ? "," : "", JsonEscape(v.name), v.rows, v.memory_bytes, v.state_bytes, v.state_groups,
-                     v.rows_late_dropped, wms);
+                     v.join_rows, v.join_rows_expired, v.rows_late_dropped, wms);
   }
   j += fmt::format("\n  }},\n  \"wall_seconds\": {:.6f},\n  \"cpu_seconds\": {:.6f},\n  \"peak_rss_bytes\": {}\n}}\n",
                    wall_seconds, cpu, static_cast<int64_t>(ru.ru_maxrss) * 1024);

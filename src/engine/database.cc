@@ -46,6 +46,7 @@ struct ViewEntry {
   std::unique_ptr<ViewStore> store;
   bool append_only = true;
   int watermark_column = -1;
+  std::vector<TimeBound> time_bounds;
   FanOutOperator subscribers;
   std::unique_ptr<Pipeline> pipeline;
   EmitMode emit = EmitMode::kOnUpdate;
@@ -76,7 +77,14 @@ struct Runner {
   std::unique_ptr<ExprEvaluator> watermark_expr;
   std::unique_ptr<WatermarkTracker> tracker;
   int64_t watermark_us = WatermarkTracker::kNone;
+  bool idle = false;  // the last poll found no data
 };
+
+// Watermark alignment: a source whose watermark is ahead of the slowest producing source's by
+// more than this waits, so sources advance together in event time (a join of two sources then
+// holds only the rows the watermarks have not yet passed, instead of all rows a fast source
+// read ahead). Sources without a watermark, and idle ones, neither wait nor hold others back.
+constexpr int64_t kWatermarkDriftMaxUs = 0;
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -154,7 +162,8 @@ struct Database::Impl {
       if (v.watermark_column >= 0)
         wm = MakeColumnRef(v.watermark_column, v.schema->field(static_cast<size_t>(v.watermark_column)).type,
                            v.schema->field(static_cast<size_t>(v.watermark_column)).name);
-      return RelationRef{v.name, ObjectKind::kMaterializedView, v.schema, v.watermark_column, wm, v.append_only};
+      return RelationRef{v.name, ObjectKind::kMaterializedView, v.schema, v.watermark_column, wm, v.append_only,
+                         v.time_bounds};
     }
     return std::nullopt;
   }
@@ -283,6 +292,7 @@ struct Database::Impl {
     e->schema = plan->schema;
     e->append_only = plan->append_only;
     e->watermark_column = plan->watermark_column;
+    e->time_bounds = plan->time_bounds;
     if (e->append_only) e->store = std::make_unique<AppendOnlyViewStore>(plan->schema);
     else e->store = std::make_unique<ChangelogViewStore>(plan->schema);
     e->emit = st.emit;
@@ -325,6 +335,7 @@ struct Database::Impl {
       plan = MakeScan(rel->name, rel->kind, rel->schema);
       plan->relation_append_only = rel->append_only;
       plan->relation_watermark_column = rel->watermark_column;
+      plan->relation_time_bounds = rel->time_bounds;
       plan->relation_watermark_expr = rel->watermark_expr;
       ComputeStreamProperties(plan.get());
       from = rel->name;
@@ -608,13 +619,22 @@ struct Database::Impl {
     while (active > 0 && status.ok()) {
       if (db->cancelled()) break;
       bool any_data = false;
+      int64_t slowest = INT64_MAX;
+      for (auto& [name, r] : runners) {
+        if (!r->done && r->watermark_expr && !r->idle) slowest = std::min(slowest, r->watermark_us);
+      }
       for (auto& [name, r] : runners) {
         if (r->done) continue;
+        if (r->watermark_expr && !r->idle && slowest != WatermarkTracker::kNone &&
+            r->watermark_us > slowest && r->watermark_us - slowest > kWatermarkDriftMaxUs) {
+          continue;  // ahead in event time: let the others catch up
+        }
         auto polled = r->reader->Next(&r->batch, options.batch_rows);
         if (!polled.ok()) {
           status = polled.status();
           break;
         }
+        r->idle = *polled == PollResult::kIdle;
         if (*polled == PollResult::kBatch) {
           any_data = true;
           status = r->fanout.Push(r->batch);
@@ -837,7 +857,11 @@ RunStats Database::stats() const {
       vs.rows_late_dropped += a->rows_late();
     }
     for (WindowOperator* w : v->pipeline->windows) vs.rows_late_dropped += w->rows_late();
-    for (HashJoinOperator* j : v->pipeline->joins) vs.state_bytes += static_cast<int64_t>(j->state_bytes());
+    for (HashJoinOperator* j : v->pipeline->joins) {
+      vs.state_bytes += static_cast<int64_t>(j->state_bytes());
+      vs.join_rows += static_cast<int64_t>(j->state_rows());
+      vs.join_rows_expired += j->rows_expired();
+    }
     for (const auto& op : v->pipeline->ops) vs.watermarks.push_back({op->Describe(), op->watermark_us()});
     out.views.push_back(std::move(vs));
   }

@@ -553,6 +553,7 @@ class Binder {
         scan->relation_watermark_column = rel->watermark_column;
         scan->relation_watermark_expr = rel->watermark_expr;
         scan->relation_append_only = rel->append_only;
+        scan->relation_time_bounds = rel->time_bounds;
         return scan;
       }
       case PG_QUERY__NODE__NODE_RANGE_FUNCTION: {
@@ -706,6 +707,7 @@ class Binder {
     scan->relation_watermark_column = rel->watermark_column;
     scan->relation_watermark_expr = rel->watermark_expr;
     scan->relation_append_only = rel->append_only;
+    scan->relation_time_bounds = rel->time_bounds;
     PlanPtr win = MakeWindow(scan, spec);
     window_spec_ = spec;
     window_start_col_ = static_cast<int>(rel->schema->num_fields());

@@ -23,6 +23,7 @@ struct RelationRef {
   int watermark_column = -1;  // relation column with a watermark, or -1
   ExprPtr watermark_expr;     // the watermark over the relation's columns (null if none)
   bool append_only = true;    // false for changelog views
+  std::vector<TimeBound> time_bounds;  // a view's column bounds (see TimeBound), beyond watermark_column
 };
 
 struct BindContext {

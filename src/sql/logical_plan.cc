@@ -1,5 +1,6 @@
 #include "sql/logical_plan.h"
 
+#include <algorithm>
 #include <functional>
 
 namespace weir {
@@ -75,6 +76,13 @@ std::string LogicalPlan::ToString(int indent) const {
         line += fmt::format("{} ${} = ${}", k ? " AND" : "", left_keys[k],
                             static_cast<size_t>(right_keys[k]) + inputs[0]->schema->num_fields());
       if (residual) line += " AND " + residual->ToString();
+      if (left_expiry.enabled())
+        line += fmt::format(" [left state expires when right watermark > ${} + {}us]", left_expiry.column,
+                            left_expiry.offset_us);
+      if (right_expiry.enabled())
+        line += fmt::format(" [right state expires when left watermark > ${} + {}us]",
+                            static_cast<size_t>(right_expiry.column) + inputs[0]->schema->num_fields(),
+                            right_expiry.offset_us);
       break;
     }
     case PlanKind::kAggregate: {
@@ -140,15 +148,135 @@ PlanPtr MakeWindow(PlanPtr input, WindowSpec spec) {
   return p;
 }
 
+namespace {
+
+// `e` as a constant interval of fixed length (no months; a day is 24 h, TIMESTAMP having no
+// time zone), in µs.
+bool FixedIntervalMicros(const Expr& e, int64_t* us) {
+  if (e.kind != ExprKind::kLiteral || e.value.is_null || e.type.id != TypeId::kInterval ||
+      e.value.iv.months != 0) {
+    return false;
+  }
+  *us = int64_t{e.value.iv.days} * 86'400'000'000LL + e.value.iv.micros;
+  return true;
+}
+
+// `e` as `column + constant` (a TIMESTAMP column ref, optionally ± a fixed interval).
+bool ColumnPlusConstant(const Expr& e, int* column, int64_t* constant_us) {
+  if (e.kind == ExprKind::kColumnRef && e.type.id == TypeId::kTimestamp) {
+    *column = e.column;
+    *constant_us = 0;
+    return true;
+  }
+  if (e.kind != ExprKind::kCall || e.args.size() != 2 || e.type.id != TypeId::kTimestamp) return false;
+  const bool add = e.fn.name == "add", sub = e.fn.name == "subtract";
+  if (!add && !sub) return false;
+  int64_t k;
+  if (e.args[0]->kind == ExprKind::kColumnRef && FixedIntervalMicros(*e.args[1], &k)) {
+    *column = e.args[0]->column;
+    *constant_us = add ? k : -k;
+    return true;
+  }
+  if (add && e.args[1]->kind == ExprKind::kColumnRef && FixedIntervalMicros(*e.args[0], &k)) {
+    *column = e.args[1]->column;
+    *constant_us = k;
+    return true;
+  }
+  return false;
+}
+
+void AddBound(std::vector<TimeBound>* bounds, TimeBound b) {
+  for (TimeBound& x : *bounds) {
+    if (x.column == b.column) {
+      x.offset_us = std::max(x.offset_us, b.offset_us);  // both hold: keep the tighter
+      return;
+    }
+  }
+  bounds->push_back(b);
+}
+
+const TimeBound* FindBound(const std::vector<TimeBound>& bounds, int column) {
+  for (const TimeBound& b : bounds)
+    if (b.column == column) return &b;
+  return nullptr;
+}
+
+// Splits a conjunction into its conjuncts.
+void Conjuncts(const ExprPtr& e, std::vector<const Expr*>* out) {
+  if (e->kind == ExprKind::kCall && e->fn.name == "and" && e->args.size() == 2) {
+    Conjuncts(e->args[0], out);
+    Conjuncts(e->args[1], out);
+    return;
+  }
+  out->push_back(e.get());
+}
+
+// Trimming of side `s` (0 left, 1 right) of join `p`: a kept row r can be dropped once the other
+// side's watermark W has passed r[y] + c - d, when the join condition implies
+// `other.x <= r.y + c` and the other side's bound says future rows have other.x >= W + d.
+// Only append-only sides (a row that is never retracted can be forgotten).
+JoinExpiry DeriveJoinExpiry(const LogicalPlan& p, int s) {
+  JoinExpiry none;
+  const LogicalPlan& own = *p.inputs[static_cast<size_t>(s)];
+  const LogicalPlan& other = *p.inputs[static_cast<size_t>(1 - s)];
+  if (!own.append_only || other.time_bounds.empty()) return none;
+  const int left_width = static_cast<int>(p.inputs[0]->schema->num_fields());
+  // Pair-schema column → (side, side column).
+  auto side_of = [&](int pair_col) { return pair_col < left_width ? 0 : 1; };
+  auto local = [&](int pair_col) { return pair_col < left_width ? pair_col : pair_col - left_width; };
+  JoinExpiry best = none;
+  // `x_other <= y_own + c` with both sides' columns given in pair-schema indices.
+  auto consider = [&](int x_pair, int64_t cx, int y_pair, int64_t cy) {
+    if (side_of(x_pair) != 1 - s || side_of(y_pair) != s) return;
+    const TimeBound* b = FindBound(other.time_bounds, local(x_pair));
+    if (!b) return;
+    if (own.schema->field(static_cast<size_t>(local(y_pair))).type.id != TypeId::kTimestamp) return;
+    // other.x + cx <= own.y + cy  ⇒  other.x <= own.y + (cy - cx); no match once
+    // W + d > own.y + cy - cx.
+    JoinExpiry e{local(y_pair), cy - cx - b->offset_us};
+    if (!best.enabled()) best = e;
+  };
+  // Equi-keys: other.k = own.k gives other.k <= own.k.
+  for (size_t k = 0; k < p.left_keys.size(); ++k) {
+    const int l = p.left_keys[k], r = p.right_keys[k] + left_width;
+    if (s == 0) consider(r, 0, l, 0); else consider(l, 0, r, 0);
+  }
+  if (p.residual) {
+    std::vector<const Expr*> cs;
+    Conjuncts(p.residual, &cs);
+    for (const Expr* c : cs) {
+      if (c->kind != ExprKind::kCall || c->args.size() != 2) continue;
+      const std::string& f = c->fn.name;
+      int a_col, b_col;
+      int64_t a_k, b_k;
+      if (!ColumnPlusConstant(*c->args[0], &a_col, &a_k) || !ColumnPlusConstant(*c->args[1], &b_col, &b_k)) continue;
+      // Normalise to lhs <= rhs (a strict < is conservatively read as <=).
+      if (f == "le" || f == "lt" || f == "eq") consider(a_col, a_k, b_col, b_k);
+      if (f == "ge" || f == "gt" || f == "eq") consider(b_col, b_k, a_col, a_k);
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
 void ComputeStreamProperties(LogicalPlan* p) {
   for (auto& in : p->inputs) ComputeStreamProperties(in.get());
   const LogicalPlan* in = p->inputs.empty() ? nullptr : p->inputs[0].get();
+  p->time_bounds.clear();
   switch (p->kind) {
     case PlanKind::kScan: {
       p->append_only = p->relation_append_only;
       p->watermark_column = -1;
-      for (size_t i = 0; i < p->projection.size(); ++i)
-        if (p->projection[i] == p->relation_watermark_column) p->watermark_column = static_cast<int>(i);
+      for (size_t i = 0; i < p->projection.size(); ++i) {
+        const int rc = p->projection[i];
+        if (rc == p->relation_watermark_column) {
+          p->watermark_column = static_cast<int>(i);
+          AddBound(&p->time_bounds, TimeBound{static_cast<int>(i), 0});
+        }
+        if (const TimeBound* b = FindBound(p->relation_time_bounds, rc))
+          AddBound(&p->time_bounds, TimeBound{static_cast<int>(i), b->offset_us});
+      }
       break;
     }
     case PlanKind::kSort:
@@ -156,41 +284,90 @@ void ComputeStreamProperties(LogicalPlan* p) {
       // Snapshot-only nodes see a consolidated input (the pipeline settles changelogs first).
       p->append_only = true;
       p->watermark_column = in->watermark_column;
+      p->time_bounds = in->time_bounds;
       break;
     case PlanKind::kFilter:
-    case PlanKind::kWindow:
       p->append_only = in->append_only;
       p->watermark_column = in->watermark_column;
+      p->time_bounds = in->time_bounds;
       break;
+    case PlanKind::kWindow: {
+      p->append_only = in->append_only;
+      p->watermark_column = in->watermark_column;
+      p->time_bounds = in->time_bounds;
+      // A row at t ≥ W + d lies in windows with start > t - size and end > t.
+      const TimeBound* t = FindBound(in->time_bounds, p->window.time_column);
+      if (t && p->window.kind != WindowKind::kSession) {
+        const int ws = static_cast<int>(in->schema->num_fields());
+        AddBound(&p->time_bounds, TimeBound{ws, t->offset_us - p->window.size_us + 1});
+        AddBound(&p->time_bounds, TimeBound{ws + 1, t->offset_us + 1});
+      }
+      break;
+    }
     case PlanKind::kProject:
       p->append_only = in->append_only;
       p->watermark_column = -1;
-      for (size_t i = 0; i < p->exprs.size(); ++i)
+      for (size_t i = 0; i < p->exprs.size(); ++i) {
         if (p->exprs[i]->kind == ExprKind::kColumnRef && p->exprs[i]->column == in->watermark_column &&
-            in->watermark_column >= 0) {
+            in->watermark_column >= 0 && p->watermark_column < 0) {
           p->watermark_column = static_cast<int>(i);
-          break;
         }
+        int col;
+        int64_t k;
+        if (ColumnPlusConstant(*p->exprs[i], &col, &k)) {
+          if (const TimeBound* b = FindBound(in->time_bounds, col))
+            AddBound(&p->time_bounds, TimeBound{static_cast<int>(i), b->offset_us + k});
+        }
+      }
       break;
     case PlanKind::kAggregate:
       p->append_only = p->emit != AggregateEmit::kOnUpdate;
       p->watermark_column = -1;
+      // A closed-window aggregate emits a window once W ≥ end + lateness: rows still to come
+      // have window_end > W - lateness (and window_start = window_end - size).
+      if (p->emit == AggregateEmit::kOnWindowClose && p->windowed && p->window_end_key >= 0) {
+        const int64_t end_off = 1 - p->allowed_lateness_us;
+        AddBound(&p->time_bounds, TimeBound{p->window_end_key, end_off});
+        if (p->window_start_key >= 0 && p->window.kind != WindowKind::kSession)
+          AddBound(&p->time_bounds, TimeBound{p->window_start_key, end_off - p->window.size_us});
+      }
       break;
     case PlanKind::kTopN:
       p->append_only = false;
       p->watermark_column = -1;
       break;
-    case PlanKind::kJoin:
+    case PlanKind::kJoin: {
       p->append_only = (p->join_kind == JoinKind::kInner || p->join_kind == JoinKind::kSemi) &&
                        p->inputs[0]->append_only && p->inputs[1]->append_only;
       p->watermark_column = -1;
+      // The output watermark is min(left, right): each side's bounds still hold.
+      p->time_bounds = p->inputs[0]->time_bounds;
+      if (p->join_kind != JoinKind::kSemi && p->join_kind != JoinKind::kAnti) {
+        const int lw = static_cast<int>(p->inputs[0]->schema->num_fields());
+        for (const TimeBound& b : p->inputs[1]->time_bounds)
+          AddBound(&p->time_bounds, TimeBound{b.column + lw, b.offset_us});
+      }
+      p->left_expiry = DeriveJoinExpiry(*p, 0);
+      p->right_expiry = DeriveJoinExpiry(*p, 1);
       break;
+    }
     case PlanKind::kUnionAll: {
       p->append_only = true;
       p->watermark_column = p->inputs[0]->watermark_column;
       for (const auto& i : p->inputs) {
         p->append_only &= i->append_only;
         if (i->watermark_column != p->watermark_column) p->watermark_column = -1;
+      }
+      // A bound holds for the union when every input has it (the loosest offset).
+      for (const TimeBound& b : p->inputs[0]->time_bounds) {
+        TimeBound u = b;
+        bool all = true;
+        for (const auto& i : p->inputs) {
+          const TimeBound* x = FindBound(i->time_bounds, b.column);
+          if (!x) { all = false; break; }
+          u.offset_us = std::min(u.offset_us, x->offset_us);
+        }
+        if (all) p->time_bounds.push_back(u);
       }
       break;
     }

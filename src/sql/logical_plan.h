@@ -68,6 +68,25 @@ struct SortKey {
   bool nulls_first = false;  // PostgreSQL default: NULLS LAST for ASC, FIRST for DESC
 };
 
+/// A lower bound on a column of the rows still to come: once the stream's watermark is W, every
+/// row that is not late has `column` >= W + offset_us. The watermark column itself has offset 0;
+/// TUMBLE/HOP window bounds and the window_end of a closed-window (EMIT ON WINDOW CLOSE)
+/// aggregate derive theirs. Joins use bounds to drop state the watermark has made unmatchable.
+struct TimeBound {
+  int column = -1;
+  int64_t offset_us = 0;
+  bool operator==(const TimeBound&) const = default;
+};
+
+/// State trimming of one side of a join: a row r kept on this side can no longer match once
+/// the other side's watermark is greater than r[column] + offset_us (derived from the join
+/// condition and the other side's time bounds; see DeriveJoinExpiry). column = -1: never.
+struct JoinExpiry {
+  int column = -1;
+  int64_t offset_us = 0;
+  bool enabled() const { return column >= 0; }
+};
+
 struct LogicalPlan;
 using PlanPtr = std::shared_ptr<LogicalPlan>;
 
@@ -120,6 +139,9 @@ struct LogicalPlan {
   std::vector<int> left_keys;
   std::vector<int> right_keys;
   ExprPtr residual;
+  // kJoin: state trimming per side (computed by ComputeStreamProperties)
+  JoinExpiry left_expiry;
+  JoinExpiry right_expiry;
   // kTopN: partition columns, order (sort_keys over input columns), limit (-1 until the
   // enclosing query's `rn <= N` sets it), whether row_number is produced
   std::vector<int> partition_columns;
@@ -130,6 +152,11 @@ struct LogicalPlan {
 
   /// Output column carrying the relation's watermark (event time), or -1.
   int watermark_column = -1;
+  /// kScan: bounds on the relation's columns (relation indices) beyond its watermark column
+  /// (a materialized view's, recorded at creation).
+  std::vector<TimeBound> relation_time_bounds;
+  /// Output columns with a lower bound relative to the watermark (computed bottom-up).
+  std::vector<TimeBound> time_bounds;
 
   /// True when the plan only appends rows (no retractions). All plans are, until aggregates.
   bool append_only = true;

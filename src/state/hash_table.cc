@@ -264,17 +264,20 @@ void HashTable::RemoveAt(size_t hole) {
   std::memset(Slot(hole), 0, slot_bytes_);  // keep the all-zero empty-slot invariant
 }
 
+void HashTable::MarkKeyDead(uint8_t* s, uint32_t len) {
+  if (fixed_key_bytes_ != 0 || len <= kInlineKeyBytesMax) return;
+  uint8_t* record = arena_.data() + Load64(s + kVarInlineOffset);
+  Store32(record + 4, Load32(record + 4) | kDeadBit);
+  arena_dead_bytes_ += kArenaHeaderBytes + len;
+}
+
 bool HashTable::Erase(const uint8_t* key, uint32_t len, uint64_t hash) {
   const uint32_t tag = TagOf(hash);
   const bool fixed = fixed_key_bytes_ != 0;
   size_t index;
   uint8_t* s = fixed ? Probe<true>(key, len, tag, &index) : Probe<false>(key, len, tag, &index);
   if (s == nullptr) return false;
-  if (!fixed && len > kInlineKeyBytesMax) {
-    uint8_t* record = arena_.data() + Load64(s + kVarInlineOffset);
-    Store32(record + 4, Load32(record + 4) | kDeadBit);
-    arena_dead_bytes_ += kArenaHeaderBytes + len;
-  }
+  MarkKeyDead(s, len);
   RemoveAt(index);
   --size_;
   if (arena_dead_bytes_ >= kArenaCompactMinBytes && arena_dead_bytes_ * 2 > arena_.size()) {

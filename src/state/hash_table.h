@@ -166,6 +166,35 @@ class HashTable {
     }
   }
 
+  /// Calls erase(const uint8_t* key, uint32_t len, uint8_t* payload) for every key and removes
+  /// the keys for which it returns true. `erase` may see a kept key twice (entries move during
+  /// removal), so it must be idempotent for keys it keeps. O(capacity); no allocation.
+  template <typename F>
+  void EraseIf(F&& erase) {
+    const bool fixed = fixed_key_bytes_ != 0;
+    size_t erased = 0;
+    for (size_t i = 0; i < capacity_;) {
+      uint8_t* s = slots_ + i * slot_bytes_;
+      if (LoadU32(s) == 0) {
+        ++i;
+        continue;
+      }
+      const uint32_t len = fixed ? fixed_key_bytes_ : LoadU32(s + kTagBytes);
+      const uint8_t* key = fixed ? static_cast<const uint8_t*>(s + kTagBytes) : VarKeyBytes(s, len);
+      if (!erase(key, len, s + payload_offset_)) {
+        ++i;
+        continue;
+      }
+      MarkKeyDead(s, len);
+      RemoveAt(i);  // a later entry may move into slot i: look at it again
+      --size_;
+      ++erased;
+    }
+    if (erased && arena_dead_bytes_ >= kArenaCompactMinBytes && arena_dead_bytes_ * 2 > arena_.size()) {
+      CompactArena();
+    }
+  }
+
   /// Hints the CPU to fetch the home slot of `hash` (used by the batch paths): its first and
   /// last byte, as a slot may straddle two cache lines.
   void Prefetch(uint64_t hash) const {
@@ -220,6 +249,8 @@ class HashTable {
   void FindBatchImpl(const KeyEncoder& keys, const uint64_t* hashes, int64_t n,
                      uint8_t** payloads) const;
   void RemoveAt(size_t index);
+  /// Marks the arena copy of a removed slot's variable-length key dead (no-op for inline keys).
+  void MarkKeyDead(uint8_t* slot, uint32_t len);
   void Rehash(size_t new_capacity);
   void FreeSlots();
 

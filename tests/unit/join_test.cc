@@ -573,6 +573,91 @@ TEST(HashJoin, WatermarkIsMinimumOfInputs) {
   EXPECT_EQ(join->Push(RecordBatch()).code(), StatusCode::kInternal);
 }
 
+// Interval join: r.u BETWEEN l.t AND l.t + kSpan on equal keys, with state trimmed by the
+// watermarks (left rows expire once the right watermark passes l.t + kSpan, right rows once the
+// left watermark passes r.u). Events arrive out of order by up to kDisorder, watermarks trail
+// the maximum seen time by kDisorder, so nothing is late: the output must equal the untrimmed
+// join's, while the state stays bounded.
+int64_t RunIntervalJoin(JoinType type, bool trim, uint64_t seed, std::map<std::string, int64_t>* result,
+                        size_t* state_rows_max, int64_t* expired) {
+  constexpr int64_t kSpan = 50, kDisorder = 20;
+  auto side = [](const std::string& p) {
+    return std::make_shared<Schema>(std::vector<Field>{{p + "k", DataType::Int64()}, {p + "t", DataType::Timestamp()}});
+  };
+  HashJoinOptions o;
+  o.type = type;
+  o.left_schema = side("l");
+  o.right_schema = side("r");
+  o.left_keys = {0};
+  o.right_keys = {0};
+  o.left_append_only = o.right_append_only = true;
+  auto ts = [](int col, const char* name) { return MakeColumnRef(col, DataType::Timestamp(), name); };
+  auto cmp = [](const char* fn, ExprPtr a, ExprPtr b) {
+    auto f = BindFunction(fn, {ArgInfo{a->type}, ArgInfo{b->type}});
+    EXPECT_TRUE(f.ok()) << f.status().ToString();
+    return MakeCall(std::move(f).value(), {std::move(a), std::move(b)});
+  };
+  auto span = MakeLiteral(Value::IntervalValue(Interval{0, 0, kSpan}));
+  auto plus = BindFunction("add", {ArgInfo{DataType::Timestamp()}, ArgInfo{DataType::IntervalType()}});
+  EXPECT_TRUE(plus.ok());
+  ExprPtr hi = MakeCall(std::move(plus).value(), {ts(1, "l.t"), span});
+  o.residual = cmp("and", cmp("ge", ts(3, "r.t"), ts(1, "l.t")), cmp("le", ts(3, "r.t"), hi));
+  if (trim) {
+    o.left_expiry = {1, kSpan};
+    o.right_expiry = {1, 0};
+  }
+  auto join = HashJoinOperator::Make(std::move(o));
+  EXPECT_TRUE(join.ok()) << join.status().ToString();
+  Collector out;
+  (*join)->set_output(&out);
+  std::mt19937_64 rng(seed);
+  int64_t max_t[2] = {0, 0};
+  *state_rows_max = 0;
+  for (int step = 0; step < 400; ++step) {
+    const int s = static_cast<int>(rng() % 2);
+    const int n = 1 + static_cast<int>(rng() % 8);
+    RecordBatch b(s == 0 ? side("l") : side("r"));
+    auto k = std::make_shared<Column>(DataType::Int64());
+    auto t = std::make_shared<Column>(DataType::Timestamp());
+    for (int i = 0; i < n; ++i) {
+      const int64_t now = step * 10;
+      const int64_t at = std::max<int64_t>(now - static_cast<int64_t>(rng() % kDisorder), max_t[s] - kDisorder + 1);
+      k->Append<int64_t>(static_cast<int64_t>(rng() % 5));
+      t->Append<int64_t>(at);
+      max_t[s] = std::max(max_t[s], at);
+    }
+    b.columns() = {k, t};
+    b.set_num_rows(n);
+    Operator* port = s == 0 ? (*join)->left_input() : (*join)->right_input();
+    EXPECT_TRUE(port->Push(b).ok());
+    EXPECT_TRUE(port->PushWatermark(max_t[s] - kDisorder + 1).ok());
+    *state_rows_max = std::max(*state_rows_max, (*join)->state_rows());
+  }
+  EXPECT_TRUE((*join)->left_input()->Finish().ok());
+  EXPECT_TRUE((*join)->right_input()->Finish().ok());
+  *result = out.rows;
+  *expired = (*join)->rows_expired();
+  return static_cast<int64_t>(out.rows.size());
+}
+
+TEST(HashJoin, IntervalJoinStateIsTrimmedByWatermarks) {
+  for (JoinType type : {JoinType::kInner, JoinType::kLeft, JoinType::kFull, JoinType::kLeftSemi, JoinType::kLeftAnti}) {
+    SCOPED_TRACE(std::string(JoinTypeName(type)));
+    std::map<std::string, int64_t> trimmed, full;
+    size_t trimmed_max = 0, full_max = 0;
+    int64_t expired = 0, unused = 0;
+    const uint64_t seed = TestSeed();
+    RunIntervalJoin(type, true, seed, &trimmed, &trimmed_max, &expired);
+    RunIntervalJoin(type, false, seed, &full, &full_max, &unused);
+    EXPECT_GT(full.size(), 0u);
+    EXPECT_EQ(trimmed, full);
+    EXPECT_GT(expired, 0);
+    EXPECT_EQ(unused, 0);
+    // ~9 rows per 10 µs of event time per side live within kSpan + kDisorder: far below all rows.
+    EXPECT_LT(trimmed_max * 4, full_max) << trimmed_max << " vs " << full_max;
+  }
+}
+
 TEST(HashJoin, StateLimitIsEnforced) {
   const size_t limit = 256 << 10;
   auto join = MakeJoin({JoinType::kInner, false, false}, limit);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <functional>
 
 #include "state/hash.h"
 
@@ -29,17 +30,19 @@ inline uint32_t LoadU32(const uint8_t* p) {
 }
 inline void StoreU32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
 
-// Record header fields (RowArena::kHeaderBytes = 32).
+// Record header fields (RowArena::kHeaderBytes = 40).
 constexpr size_t kNextOff = 0;     // ref + 1 of the next record in the key's list, 0 = end
 constexpr size_t kMultOff = 8;     // multiplicity (> 0 while linked)
 constexpr size_t kDegreeOff = 16;  // matching other-side rows, with multiplicity
 constexpr size_t kLenOff = 24;     // row bytes
 constexpr size_t kClassOff = 28;   // size class
+constexpr size_t kExpiryOff = 32;  // expiry time (µs; INT64_MAX = never), sides with an expiry
 
 inline uint64_t NextRef(const uint8_t* rec) { return LoadU64(rec + kNextOff) - 1; }
 inline int64_t Mult(const uint8_t* rec) { return LoadI64(rec + kMultOff); }
 inline int64_t Degree(const uint8_t* rec) { return LoadI64(rec + kDegreeOff); }
 inline uint32_t RowLen(const uint8_t* rec) { return LoadU32(rec + kLenOff); }
+inline int64_t Expiry(const uint8_t* rec) { return LoadI64(rec + kExpiryOff); }
 inline const uint8_t* RowBytes(const uint8_t* rec) { return rec + RowArena::kHeaderBytes; }
 
 constexpr uint32_t kSmallClasses = 128;  // records of 8..1024 bytes, 8-byte steps
@@ -118,13 +121,15 @@ class HashJoinOperator::Port final : public Operator {
 
 struct HashJoinOperator::Side {
   Side(SchemaPtr s, std::vector<int> k, bool preserved, bool degree, bool null_keys,
-       bool append_only_input, std::vector<DataType> key_types, std::vector<DataType> row_types)
+       bool append_only_input, HashJoinOptions::Expiry exp, std::vector<DataType> key_types,
+       std::vector<DataType> row_types)
       : schema(std::move(s)),
         keys(std::move(k)),
         outer(preserved),
         track_degree(degree),
         keep_null_keys(null_keys),
         append_only(append_only_input),
+        expiry(exp),
         key_enc(std::move(key_types)),
         row_enc(row_types),
         table(8, key_enc.fixed_key_bytes()),
@@ -147,7 +152,7 @@ struct HashJoinOperator::Side {
 
   // One more copy of `row` under the key list at `head`: merged into an identical record among
   // the first kDedupeScanMax, else a fresh record prepended. `degree` = its current matches.
-  void Keep(uint8_t* head, const uint8_t* row, uint32_t len, int64_t degree) {
+  void Keep(uint8_t* head, const uint8_t* row, uint32_t len, int64_t degree, int64_t expires) {
     uint64_t ref = LoadU64(head) - 1;
     for (int s = 0; s < kDedupeScanMax && ref != RowArena::kNil; ++s) {
       uint8_t* rec = arena.At(ref);
@@ -163,8 +168,13 @@ struct HashJoinOperator::Side {
     if (len) std::memcpy(rec + RowArena::kHeaderBytes, row, len);
     StoreI64(rec + kMultOff, 1);
     StoreI64(rec + kDegreeOff, degree);
+    StoreI64(rec + kExpiryOff, expires);
     StoreU64(rec + kNextOff, LoadU64(head));
     StoreU64(head, fresh + 1);
+    if (expiry.column >= 0) {
+      expiry_heap.push_back(expires);
+      std::push_heap(expiry_heap.begin(), expiry_heap.end(), std::greater<>());
+    }
   }
 
   // The record holding `row` under `head` (kNil if none) and its predecessor (kNil at the head).
@@ -197,6 +207,9 @@ struct HashJoinOperator::Side {
   bool track_degree;    // records keep `degree` up to date (outer sides, semi / anti left)
   bool keep_null_keys;  // rows with a NULL key are kept (they can be output)
   bool append_only;
+  HashJoinOptions::Expiry expiry;
+  std::vector<int64_t> expiry_heap;  // min-heap: expiry of every kept record (expiry sides)
+  int64_t expired_pending = 0;       // records known expired, not yet swept
   KeyEncoder key_enc;  // equi-key columns of this side's input batches
   KeyEncoder row_enc;  // whole rows of this side (encode input, decode state rows)
   HashTable table;     // key -> payload u64: ref + 1 of the list head (0 = empty)
@@ -240,6 +253,18 @@ Result<std::unique_ptr<HashJoinOperator>> HashJoinOperator::Make(HashJoinOptions
                              rt.ToString());
     }
   }
+  for (int s = 0; s < 2; ++s) {
+    const HashJoinOptions::Expiry& e = s == 0 ? o.left_expiry : o.right_expiry;
+    if (e.column < 0) continue;
+    const SchemaPtr& schema = s == 0 ? o.left_schema : o.right_schema;
+    if (static_cast<size_t>(e.column) >= schema->num_fields() ||
+        schema->field(static_cast<size_t>(e.column)).type.id != TypeId::kTimestamp) {
+      return InvalidArgument("hash join: {} expiry column must be a TIMESTAMP column", s == 0 ? "left" : "right");
+    }
+    if (!(s == 0 ? o.left_append_only : o.right_append_only)) {
+      return InvalidArgument("hash join: state expiry needs an append-only {} input", s == 0 ? "left" : "right");
+    }
+  }
   if (o.residual && o.residual->type.id != TypeId::kBoolean) {
     return InvalidArgument("hash join: residual predicate must be BOOLEAN, not {}",
                            o.residual->type.ToString());
@@ -271,9 +296,10 @@ HashJoinOperator::HashJoinOperator(HashJoinOptions options) : opt_(std::move(opt
   // are kept where they can be output: outer sides and the anti left side.
   sides_[0] = std::make_unique<Side>(opt_.left_schema, opt_.left_keys, left_outer,
                                      left_outer || semi_anti_, left_outer || anti,
-                                     opt_.left_append_only, key_types, left_types);
+                                     opt_.left_append_only, opt_.left_expiry, key_types, left_types);
   sides_[1] = std::make_unique<Side>(opt_.right_schema, opt_.right_keys, right_outer, right_outer,
-                                     right_outer, opt_.right_append_only, key_types, right_types);
+                                     right_outer, opt_.right_append_only, opt_.right_expiry, key_types,
+                                     right_types);
   ports_[0] = std::make_unique<Port>(this, 0);
   ports_[1] = std::make_unique<Port>(this, 1);
   if (opt_.residual) residual_ = std::make_unique<ExprEvaluator>(opt_.residual);
@@ -305,12 +331,80 @@ std::string HashJoinOperator::Describe() const {
                      opt_.right_schema->field(static_cast<size_t>(opt_.right_keys[k])).name);
   }
   if (opt_.residual) s += " residual " + opt_.residual->ToString();
+  for (int side = 0; side < 2; ++side) {
+    const HashJoinOptions::Expiry& e = side == 0 ? opt_.left_expiry : opt_.right_expiry;
+    if (e.column < 0) continue;
+    const SchemaPtr& schema = side == 0 ? opt_.left_schema : opt_.right_schema;
+    s += fmt::format(" {}_state_expires=[{}.{}{}{}us < {} watermark]", side == 0 ? "left" : "right",
+                     side == 0 ? "left" : "right", schema->field(static_cast<size_t>(e.column)).name,
+                     e.offset_us < 0 ? "-" : "+", e.offset_us < 0 ? -e.offset_us : e.offset_us,
+                     side == 0 ? "right" : "left");
+  }
   return s;
 }
 
 // ---- watermarks and finish --------------------------------------------------------------------
 
+int64_t HashJoinOperator::SideWatermarkOf(int s) const {
+  return finished_[s] ? kFinalWatermark : ports_[s]->watermark_us();
+}
+
+void HashJoinOperator::KeepRow(int a, uint8_t* head, const uint8_t* row, uint32_t len,
+                               int64_t degree, int64_t i) {
+  Side& A = *sides_[a];
+  if (A.expiry.column < 0) {
+    A.Keep(head, row, len, degree, INT64_MAX);
+    return;
+  }
+  const int64_t expires = expiry_[static_cast<size_t>(i)];
+  if (expires < SideWatermarkOf(1 - a)) {  // no later row of the other side can match it
+    ++rows_expired_;
+    return;
+  }
+  A.Keep(head, row, len, degree, expires);
+}
+
+void HashJoinOperator::ExpireSide(int s) {
+  Side& S = *sides_[s];
+  if (S.expiry.column < 0) return;
+  const int64_t wm = SideWatermarkOf(1 - s);
+  if (wm == kNoWatermark) return;
+  auto& heap = S.expiry_heap;
+  while (!heap.empty() && heap.front() < wm) {
+    std::pop_heap(heap.begin(), heap.end(), std::greater<>());
+    heap.pop_back();
+    ++S.expired_pending;
+  }
+  if (S.expired_pending == 0) return;
+  const int64_t live = static_cast<int64_t>(S.arena.live_records());
+  if (S.expired_pending * 2 < live && wm != kFinalWatermark) return;
+  // One sweep: unlink and free every expired record; erase keys left without records.
+  int64_t freed = 0;
+  S.table.EraseIf([&](const uint8_t*, uint32_t, uint8_t* payload) {
+    uint64_t prev = RowArena::kNil;
+    uint64_t ref = LoadU64(payload) - 1;
+    while (ref != RowArena::kNil) {
+      uint8_t* rec = S.arena.At(ref);
+      const uint64_t next = NextRef(rec);
+      if (Expiry(rec) < wm) {
+        StoreU64(prev == RowArena::kNil ? payload : S.arena.At(prev) + kNextOff, next + 1);
+        S.arena.Free(ref);
+        ++freed;
+      } else {
+        prev = ref;
+      }
+      ref = next;
+    }
+    return LoadU64(payload) == 0;
+  });
+  WEIR_DCHECK(freed == S.expired_pending);
+  rows_expired_ += freed;
+  S.expired_pending = 0;
+}
+
 Status HashJoinOperator::SideWatermark() {
+  ExpireSide(0);
+  ExpireSide(1);
   int64_t wm = kFinalWatermark;
   for (int s = 0; s < 2; ++s) {
     wm = std::min(wm, finished_[s] ? kFinalWatermark : ports_[s]->watermark_us());
@@ -378,6 +472,23 @@ Status HashJoinOperator::PushSide(int a, const RecordBatch& batch) {
     if (key_null_[static_cast<size_t>(i)]) probe_payloads_[static_cast<size_t>(i)] = nullptr;
   }
   A.table.FindOrInsertBatch(A.key_enc, hashes_.data(), n, own_payloads_.data(), nullptr);
+
+  // Expiry time of each row (sides with trimming); a row already expired is not kept.
+  if (A.expiry.column >= 0) {
+    if (expiry_.size() < un) expiry_.resize(un);
+    const Column& t = *batch.column(static_cast<size_t>(A.expiry.column));
+    if (t.is_constant()) {
+      const int64_t v = t.IsValid(0) ? t.Get<int64_t>(0) + A.expiry.offset_us : INT64_MAX;
+      std::fill(expiry_.begin(), expiry_.begin() + n, v);
+    } else {
+      const int64_t* tv = t.data<int64_t>();
+      for (int64_t i = 0; i < n; ++i) expiry_[static_cast<size_t>(i)] = tv[i] + A.expiry.offset_us;
+      if (t.has_validity()) {
+        for (int64_t i = 0; i < n; ++i)
+          if (t.IsNull(i)) expiry_[static_cast<size_t>(i)] = INT64_MAX;
+      }
+    }
+  }
 
   for (int64_t i0 = 0; i0 < n;) {
     // Candidate pairs for rows [i0, i1): at least one row, about kPairsChunkRows pairs.
@@ -509,7 +620,7 @@ Status HashJoinOperator::ProcessChunk(int a, const RecordBatch& batch, int64_t i
         matches += mult;
       }
       if (A.outer && matches == 0) EmitRow(a, Op::kInsert, row, len, b_null, b_null_len, 1);
-      A.Keep(head, row, len, matches);
+      KeepRow(a, head, row, len, matches, i);
     } else {
       // Delete: find the row in this side's state; a delete of an absent row is ignored.
       uint64_t prev;
@@ -587,7 +698,7 @@ Status HashJoinOperator::ProcessSemiAntiChunk(int a, const RecordBatch& batch, i
         emits_.push_back(Emit{row, nullptr, len, 0, insert ? Op::kInsert : Op::kDelete});
       }
       if (insert) {
-        A.Keep(head, row, len, matches);
+        KeepRow(a, head, row, len, matches, i);
       } else {
         WEIR_DCHECK(Degree(A.arena.At(ref)) == matches);
         A.Drop(head, ref, prev);
@@ -609,7 +720,7 @@ Status HashJoinOperator::ProcessSemiAntiChunk(int a, const RecordBatch& batch, i
         for (int64_t t = Mult(rec); t > 0; --t) emits_.push_back(e);
       }
       if (insert) {
-        A.Keep(head, row, len, 0);
+        KeepRow(a, head, row, len, 0, i);
       } else {
         A.Drop(head, ref, prev);
       }

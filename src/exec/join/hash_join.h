@@ -57,6 +57,13 @@
 // - Watermarks: the output watermark is min(left, right) input watermark, forwarded when it
 //   advances; a finished input counts as kFinalWatermark. Finish() propagates once both inputs
 //   have finished.
+// - State trimming (HashJoinOptions::Expiry): each kept record stores its expiry time; a
+//   per-side min-heap of expiry times counts the records the other side's watermark has
+//   passed, and once they are half of the side's records (or the other side finished) one sweep
+//   over the side's table unlinks and frees them and erases emptied keys — amortized O(1) per
+//   row, state at most twice the live rows. A row that arrives already expired is joined
+//   but not kept. Output is unchanged by trimming as long as the other side's rows respect its
+//   watermark; rows later than their watermark may miss matches already dropped.
 // - Memory bound: state_bytes() = both hash tables + both arenas (capacity held). With
 //   state_size_max_bytes > 0, a Push after which state_bytes() exceeds it returns
 //   kResourceExhausted "join state exceeds state_size_max_bytes (N bytes)" (the query ends).
@@ -99,6 +106,17 @@ struct HashJoinOptions {
   bool right_append_only = false;
   /// 0 = unlimited.
   size_t state_size_max_bytes = 0;
+  /// State trimming (interval and window joins): a row kept on a side whose expiry has
+  /// column >= 0 (a TIMESTAMP column of that side) is dropped once the other side's watermark
+  /// is greater than row[column] + offset_us — the planner derives this from the join
+  /// condition only where no later row of the other side can match. Only for sides declared
+  /// append-only (a forgotten row is never retracted). A NULL in the column never expires.
+  struct Expiry {
+    int column = -1;
+    int64_t offset_us = 0;
+  };
+  Expiry left_expiry;
+  Expiry right_expiry;
 };
 
 /// Chunked arena of join row records with size-class free lists. References are 64-bit
@@ -106,7 +124,8 @@ struct HashJoinOptions {
 class RowArena {
  public:
   static constexpr uint64_t kNil = ~uint64_t{0};
-  static constexpr uint32_t kHeaderBytes = 32;  // next u64, mult i64, degree i64, len u32, class u32
+  // next u64, mult i64, degree i64, len u32, class u32, expiry i64
+  static constexpr uint32_t kHeaderBytes = 40;
   static constexpr size_t kFirstChunkBytes = size_t{64} << 10;
   static constexpr size_t kChunkBytesMax = size_t{4} << 20;
 
@@ -166,6 +185,8 @@ class HashJoinOperator final : public Operator {
   /// Live row records (left + right).
   size_t state_rows() const;
   int64_t deletes_unmatched() const { return deletes_unmatched_; }
+  /// Rows dropped from state by watermark expiry (both sides).
+  int64_t rows_expired() const { return rows_expired_; }
 
  private:
   class Port;
@@ -181,6 +202,11 @@ class HashJoinOperator final : public Operator {
   explicit HashJoinOperator(HashJoinOptions options);
   Status PushSide(int side, const RecordBatch& batch);
   Status SideWatermark();
+  int64_t SideWatermarkOf(int s) const;
+  /// Keeps row i of the pushed batch on side a (unless already expired).
+  void KeepRow(int a, uint8_t* head, const uint8_t* row, uint32_t len, int64_t degree, int64_t i);
+  /// Drops side s's rows that the other side's watermark has made unmatchable.
+  void ExpireSide(int s);
   Status SideFinish(int side);
   Status ProcessChunk(int a, const RecordBatch& batch, int64_t i0, int64_t i1);
   Status ProcessSemiAntiChunk(int a, const RecordBatch& batch, int64_t i0, int64_t i1);
@@ -199,6 +225,8 @@ class HashJoinOperator final : public Operator {
   std::unique_ptr<ExprEvaluator> residual_;
   bool finished_[2] = {false, false};
   int64_t deletes_unmatched_ = 0;
+  int64_t rows_expired_ = 0;
+  std::vector<int64_t> expiry_;           // per row of the pushed batch (sides with an expiry)
 
   // Per-batch scratch (capacity kept across batches).
   std::vector<uint64_t> hashes_;
