@@ -182,6 +182,8 @@ struct Database::Impl {
     ctx.lines = lines;
     ctx.base_offset = offset;
     ctx.lookup = [this](std::string_view n) { return Lookup(n); };
+    ctx.asof_relations = tree.asof_relations();
+    ctx.lookup_relations = tree.lookup_relations();
     WEIR_ASSIGN_OR_RETURN(PlanPtr plan, BindQuery(tree.statement(), ctx));
     Status configured = ConfigureStreaming(plan, so.snapshot, so.emit_on_window_close, so.allowed_lateness_us,
                                            so.late_sink);

@@ -106,6 +106,7 @@ class Builder {
       o.left_append_only = n->inputs[0]->append_only;
       o.right_append_only = n->inputs[1]->append_only;
       o.state_size_max_bytes = n->state_size_max_bytes;
+      o.lookup = n->lookup;
       o.left_expiry = {n->left_expiry.column, n->left_expiry.offset_us};
       o.right_expiry = {n->right_expiry.column, n->right_expiry.offset_us};
       WEIR_ASSIGN_OR_RETURN(auto join, HashJoinOperator::Make(std::move(o)));

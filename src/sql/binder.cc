@@ -581,6 +581,20 @@ class Binder {
           default: return Unsupported(location_, "this join type is not supported yet");
         }
         if (j->is_natural) return Unsupported(location_, "NATURAL JOIN is not supported; use JOIN ... ON");
+        // Streaming join syntax marks the right relation (see PgParseTree::Parse).
+        bool lookup_join = false;
+        if (j->rarg->node_case == PG_QUERY__NODE__NODE_RANGE_VAR) {
+          const int32_t at = j->rarg->range_var->location;
+          for (int32_t m : ctx_.asof_relations)
+            if (m == at) return Unsupported(at, "ASOF JOIN is not supported yet");
+          for (int32_t m : ctx_.lookup_relations) {
+            if (m != at) continue;
+            if (kind != JoinKind::kInner && kind != JoinKind::kLeft)
+              return Unsupported(at, "a lookup join (FOR SYSTEM_TIME AS OF PROCTIME()) must be an INNER or LEFT join");
+            lookup_join = true;
+            ++markers_used_;
+          }
+        }
         WEIR_ASSIGN_OR_RETURN(PlanPtr left, BindFrom(j->larg));
         std::vector<ScopeColumn> left_scope = scope_;
         WEIR_ASSIGN_OR_RETURN(PlanPtr right, BindFrom(j->rarg));
@@ -610,7 +624,14 @@ class Binder {
           WEIR_ASSIGN_OR_RETURN(cond, BindExpr(j->quals));
           WEIR_RETURN_IF_ERROR(CheckBoolean(cond, j->quals, "JOIN/ON"));
         }
-        return MakeJoinPlan(left, right, kind, cond, j->quals ? Location(j->quals) : location_);
+        WEIR_ASSIGN_OR_RETURN(PlanPtr joined, MakeJoinPlan(left, right, kind, cond, j->quals ? Location(j->quals) : location_));
+        if (lookup_join) {
+          // MakeJoinPlan may add a projection above the join: mark the join node itself.
+          LogicalPlan* n = joined.get();
+          while (n->kind != PlanKind::kJoin) n = n->inputs[0].get();
+          n->lookup = true;
+        }
+        return joined;
       }
       case PG_QUERY__NODE__NODE_RANGE_SUBSELECT: {
         const PgQuery__RangeSubselect* rs = n->range_subselect;
@@ -1585,6 +1606,9 @@ class Binder {
   };
 
   const BindContext& ctx_;
+ public:
+  int markers_used_ = 0;  // lookup-join markers consumed by JOINs
+ private:
   std::vector<ScopeColumn> scope_;
   // Correlated subqueries: the enclosing query's columns, which precede this query's own
   // columns in the combined row (local indices are shifted past them).
@@ -1607,7 +1631,12 @@ Result<PlanPtr> BindQuery(const PgQuery__Node* stmt, const BindContext& ctx) {
   Binder b(ctx);
   if (stmt->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
     return NotSupported("{}: expected a SELECT query", ctx.lines->Position(ctx.base_offset));
-  return b.BindSelect(stmt->select_stmt, 0);
+  WEIR_ASSIGN_OR_RETURN(PlanPtr plan, b.BindSelect(stmt->select_stmt, 0));
+  if (b.markers_used_ != static_cast<int>(ctx.lookup_relations.size())) {
+    return NotSupported("{}: FOR SYSTEM_TIME AS OF PROCTIME() applies to the right relation of a JOIN",
+                        ctx.lines->Position(ctx.base_offset + static_cast<size_t>(ctx.lookup_relations[0])));
+  }
+  return plan;
 }
 
 Result<ExprPtr> BindStandaloneExpr(std::string_view sql, size_t offset, const Schema& input,

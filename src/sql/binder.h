@@ -31,6 +31,10 @@ struct BindContext {
   size_t base_offset = 0;  // byte offset of the parsed text in the script
   /// Catalog lookup of a source or materialized view by name.
   std::function<std::optional<RelationRef>(std::string_view)> lookup;
+  /// Relations marked by streaming join syntax (PgParseTree::asof_relations() /
+  /// lookup_relations(): byte offsets of their names in the parsed text).
+  std::vector<int32_t> asof_relations;
+  std::vector<int32_t> lookup_relations;
 };
 
 /// Binds a query statement (SELECT) into a logical plan (not yet optimized).

@@ -71,7 +71,7 @@ std::string LogicalPlan::ToString(int indent) const {
       break;
     }
     case PlanKind::kJoin: {
-      line = fmt::format("Join {} on", JoinKindName(join_kind));  // keys: left $i = right $(lw + j)
+      line = fmt::format("{}Join {} on", lookup ? "Lookup" : "", JoinKindName(join_kind));  // keys: left $i = right $(lw + j)
       for (size_t k = 0; k < left_keys.size(); ++k)
         line += fmt::format("{} ${} = ${}", k ? " AND" : "", left_keys[k],
                             static_cast<size_t>(right_keys[k]) + inputs[0]->schema->num_fields());
@@ -339,6 +339,8 @@ void ComputeStreamProperties(LogicalPlan* p) {
     case PlanKind::kJoin: {
       p->append_only = (p->join_kind == JoinKind::kInner || p->join_kind == JoinKind::kSemi) &&
                        p->inputs[0]->append_only && p->inputs[1]->append_only;
+      // A lookup join never revises what it emitted: append-only when its left input is.
+      if (p->lookup) p->append_only = p->inputs[0]->append_only;
       p->watermark_column = -1;
       // The output watermark is min(left, right): each side's bounds still hold.
       p->time_bounds = p->inputs[0]->time_bounds;
@@ -347,8 +349,10 @@ void ComputeStreamProperties(LogicalPlan* p) {
         for (const TimeBound& b : p->inputs[1]->time_bounds)
           AddBound(&p->time_bounds, TimeBound{b.column + lw, b.offset_us});
       }
-      p->left_expiry = DeriveJoinExpiry(*p, 0);
-      p->right_expiry = DeriveJoinExpiry(*p, 1);
+      if (!p->lookup) {
+        p->left_expiry = DeriveJoinExpiry(*p, 0);
+        p->right_expiry = DeriveJoinExpiry(*p, 1);
+      }
       break;
     }
     case PlanKind::kUnionAll: {

@@ -139,6 +139,9 @@ struct LogicalPlan {
   std::vector<int> left_keys;
   std::vector<int> right_keys;
   ExprPtr residual;
+  // kJoin: a lookup join (FOR SYSTEM_TIME AS OF PROCTIME()): each left row joins the right
+  // relation as it is when the row is processed; right changes emit nothing
+  bool lookup = false;
   // kJoin: state trimming per side (computed by ComputeStreamProperties)
   JoinExpiry left_expiry;
   JoinExpiry right_expiry;

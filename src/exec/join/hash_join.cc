@@ -265,6 +265,12 @@ Result<std::unique_ptr<HashJoinOperator>> HashJoinOperator::Make(HashJoinOptions
       return InvalidArgument("hash join: state expiry needs an append-only {} input", s == 0 ? "left" : "right");
     }
   }
+  if (o.lookup && o.type != JoinType::kInner && o.type != JoinType::kLeft) {
+    return InvalidArgument("hash join: a lookup join must be inner or left");
+  }
+  if (o.lookup && (o.left_expiry.column >= 0 || o.right_expiry.column >= 0)) {
+    return InvalidArgument("hash join: a lookup join has no state expiry");
+  }
   if (o.residual && o.residual->type.id != TypeId::kBoolean) {
     return InvalidArgument("hash join: residual predicate must be BOOLEAN, not {}",
                            o.residual->type.ToString());
@@ -292,6 +298,7 @@ HashJoinOperator::HashJoinOperator(HashJoinOptions options) : opt_(std::move(opt
   out_schema_ = semi_anti_ ? opt_.left_schema : pair_schema_;
   output_append_only_ = (opt_.type == JoinType::kInner || opt_.type == JoinType::kLeftSemi) &&
                         opt_.left_append_only && opt_.right_append_only;
+  if (opt_.lookup) output_append_only_ = opt_.left_append_only;
   // Degrees: outer sides (NULL rows) and the semi / anti left side (visibility). NULL-key rows
   // are kept where they can be output: outer sides and the anti left side.
   sides_[0] = std::make_unique<Side>(opt_.left_schema, opt_.left_keys, left_outer,
@@ -324,7 +331,7 @@ Status HashJoinOperator::Push(const RecordBatch&) {
 }
 
 std::string HashJoinOperator::Describe() const {
-  std::string s = fmt::format("HashJoin {} on", JoinTypeName(opt_.type));
+  std::string s = fmt::format("{} {} on", opt_.lookup ? "LookupJoin" : "HashJoin", JoinTypeName(opt_.type));
   for (size_t k = 0; k < opt_.left_keys.size(); ++k) {
     s += fmt::format("{} left.{} = right.{}", k ? "," : "",
                      opt_.left_schema->field(static_cast<size_t>(opt_.left_keys[k])).name,
@@ -406,7 +413,7 @@ Status HashJoinOperator::SideWatermark() {
   ExpireSide(0);
   ExpireSide(1);
   int64_t wm = kFinalWatermark;
-  for (int s = 0; s < 2; ++s) {
+  for (int s = 0; s < (opt_.lookup ? 1 : 2); ++s) {  // a lookup table has no event time
     wm = std::min(wm, finished_[s] ? kFinalWatermark : ports_[s]->watermark_us());
   }
   if (wm == kNoWatermark) return Status::OK();
@@ -416,7 +423,7 @@ Status HashJoinOperator::SideWatermark() {
 Status HashJoinOperator::SideFinish(int side) {
   if (finished_[side]) return Status::OK();
   finished_[side] = true;
-  if (!(finished_[0] && finished_[1])) return SideWatermark();
+  if (opt_.lookup ? !finished_[0] : !(finished_[0] && finished_[1])) return SideWatermark();
   return Finish();
 }
 
@@ -471,7 +478,8 @@ Status HashJoinOperator::PushSide(int a, const RecordBatch& batch) {
   for (int64_t i = 0; i < n; ++i) {
     if (key_null_[static_cast<size_t>(i)]) probe_payloads_[static_cast<size_t>(i)] = nullptr;
   }
-  A.table.FindOrInsertBatch(A.key_enc, hashes_.data(), n, own_payloads_.data(), nullptr);
+  const bool lookup_probe = opt_.lookup && a == 0;  // probe only: the row is not kept
+  if (!lookup_probe) A.table.FindOrInsertBatch(A.key_enc, hashes_.data(), n, own_payloads_.data(), nullptr);
 
   // Expiry time of each row (sides with trimming); a row already expired is not kept.
   if (A.expiry.column >= 0) {
@@ -515,7 +523,7 @@ Status HashJoinOperator::PushSide(int a, const RecordBatch& batch) {
   // Erase the keys whose lists are now empty (deletes, or rows that were not kept). Collect
   // first: an erase moves entries and invalidates the payload pointers.
   emptied_rows_.clear();
-  for (int64_t i = 0; i < n; ++i) {
+  for (int64_t i = 0; i < (lookup_probe ? 0 : n); ++i) {
     if (LoadU64(own_payloads_[static_cast<size_t>(i)]) == 0) emptied_rows_.push_back(i);
   }
   for (int64_t i : emptied_rows_) {
@@ -587,6 +595,7 @@ void HashJoinOperator::EmitRow(int a, Op op, const uint8_t* a_row, uint32_t a_le
 
 Status HashJoinOperator::ProcessChunk(int a, const RecordBatch& batch, int64_t i0, int64_t i1) {
   if (semi_anti_) return ProcessSemiAntiChunk(a, batch, i0, i1);
+  if (opt_.lookup) return ProcessLookupChunk(a, batch, i0, i1);
   Side& A = *sides_[a];
   Side& B = *sides_[1 - a];
   const Op* ops = batch.ops();
@@ -649,6 +658,51 @@ Status HashJoinOperator::ProcessChunk(int a, const RecordBatch& batch, int64_t i
       if (A.outer && matches == 0) EmitRow(a, Op::kDelete, row, len, b_null, b_null_len, 1);
       WEIR_DCHECK(!A.track_degree || Degree(A.arena.At(ref)) == matches);
       A.Drop(head, ref, prev);
+    }
+    if (static_cast<int64_t>(emits_.size()) >= kOutputBatchRows) {
+      WEIR_RETURN_IF_ERROR(FlushOutput());
+    }
+  }
+  return Status::OK();
+}
+
+// Lookup join: a left row emits its matches against the table now (a left delete retracts what
+// the same row would emit now); a right row only updates the table.
+Status HashJoinOperator::ProcessLookupChunk(int a, const RecordBatch& batch, int64_t i0, int64_t i1) {
+  Side& A = *sides_[a];
+  Side& B = *sides_[1 - a];
+  const Op* ops = batch.ops();
+  int64_t k = 0;  // pair index
+  for (int64_t i = i0; i < i1; ++i) {
+    const size_t ui = static_cast<size_t>(i);
+    const int64_t k_end = row_pair_end_[ui];
+    const bool insert = !ops || ops[i] == Op::kInsert;
+    const uint8_t* row = A.row_enc.key(i);
+    const uint32_t len = A.row_enc.key_len(i);
+    if (a == 1) {  // table change
+      k = k_end;
+      if (key_null_[ui]) continue;  // can never match
+      uint8_t* head = own_payloads_[ui];
+      if (insert) {
+        A.Keep(head, row, len, 0, INT64_MAX);
+      } else {
+        uint64_t prev;
+        const uint64_t ref = A.Find(head, row, len, &prev);
+        if (ref == RowArena::kNil) ++deletes_unmatched_;
+        else A.Drop(head, ref, prev);
+      }
+      continue;
+    }
+    const Op op = insert ? Op::kInsert : Op::kDelete;
+    int64_t matches = 0;
+    for (; k < k_end; ++k) {
+      if (!pair_pass_[static_cast<size_t>(k)]) continue;
+      const uint8_t* rec = B.arena.At(pair_ref_[static_cast<size_t>(k)]);
+      EmitRow(0, op, row, len, RowBytes(rec), RowLen(rec), Mult(rec));
+      matches += Mult(rec);
+    }
+    if (A.outer && matches == 0) {
+      EmitRow(0, op, row, len, B.null_row.data(), static_cast<uint32_t>(B.null_row.size()), 1);
     }
     if (static_cast<int64_t>(emits_.size()) >= kOutputBatchRows) {
       WEIR_RETURN_IF_ERROR(FlushOutput());

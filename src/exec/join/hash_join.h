@@ -106,6 +106,12 @@ struct HashJoinOptions {
   bool right_append_only = false;
   /// 0 = unlimited.
   size_t state_size_max_bytes = 0;
+  /// Lookup join (kInner or kLeft; `FOR SYSTEM_TIME AS OF PROCTIME()`): the right input is a
+  /// table kept in state; a left row joins the right rows present when it is pushed and is
+  /// not kept; right changes update the state and emit nothing (earlier output is never
+  /// revised). Output is append-only when the left input is; the output watermark is the
+  /// left input's; the join finishes when the left input does.
+  bool lookup = false;
   /// State trimming (interval and window joins): a row kept on a side whose expiry has
   /// column >= 0 (a TIMESTAMP column of that side) is dropped once the other side's watermark
   /// is greater than row[column] + offset_us — the planner derives this from the join
@@ -209,6 +215,7 @@ class HashJoinOperator final : public Operator {
   void ExpireSide(int s);
   Status SideFinish(int side);
   Status ProcessChunk(int a, const RecordBatch& batch, int64_t i0, int64_t i1);
+  Status ProcessLookupChunk(int a, const RecordBatch& batch, int64_t i0, int64_t i1);
   Status ProcessSemiAntiChunk(int a, const RecordBatch& batch, int64_t i0, int64_t i1);
   Status EvaluateResidual(int a, const RecordBatch& batch);
   void EmitRow(int a, Op op, const uint8_t* a_row, uint32_t a_len, const uint8_t* b_row,
