@@ -4,6 +4,7 @@
 
 #include "exec/filter.h"
 #include "exec/hash_aggregate.h"
+#include "exec/join/asof_join.h"
 #include "exec/join/hash_join.h"
 #include "exec/project.h"
 #include "exec/terminal.h"
@@ -87,6 +88,29 @@ class Builder {
       Own(n, std::move(u));
       for (size_t i = 0; i < n->inputs.size(); ++i) WEIR_RETURN_IF_ERROR(Build(n->inputs[i].get(), raw->input(i)));
       return Status::OK();
+    }
+    if (n->kind == PlanKind::kJoin && n->asof) {
+      AsofJoinOptions o;
+      o.left_outer = n->join_kind == JoinKind::kLeft;
+      o.left_schema = n->inputs[0]->schema;
+      o.right_schema = n->inputs[1]->schema;
+      o.left_keys = n->left_keys;
+      o.right_keys = n->right_keys;
+      o.left_time = n->asof_left_time;
+      o.right_time = n->asof_right_time;
+      o.strict = n->asof_strict;
+      for (const TimeBound& b : n->inputs[1]->time_bounds)
+        if (b.column == o.right_time) o.right_time_bounded = true, o.right_time_offset_us = b.offset_us;
+      for (const TimeBound& b : n->inputs[0]->time_bounds)
+        if (b.column == o.left_time) o.left_time_bounded = true, o.left_time_offset_us = b.offset_us;
+      if (!n->inputs[0]->append_only || !n->inputs[1]->append_only)
+        return NotSupported("ASOF JOIN needs append-only inputs (not a changelog view)");
+      WEIR_ASSIGN_OR_RETURN(auto join, AsofJoinOperator::Make(std::move(o)));
+      join->set_output(downstream);
+      AsofJoinOperator* raw = join.get();
+      Own(n, std::move(join));
+      WEIR_RETURN_IF_ERROR(Build(n->inputs[0].get(), raw->left_input()));
+      return Build(n->inputs[1].get(), raw->right_input());
     }
     if (n->kind == PlanKind::kJoin) {
       HashJoinOptions o;

@@ -582,11 +582,15 @@ class Binder {
         }
         if (j->is_natural) return Unsupported(location_, "NATURAL JOIN is not supported; use JOIN ... ON");
         // Streaming join syntax marks the right relation (see PgParseTree::Parse).
-        bool lookup_join = false;
+        bool lookup_join = false, asof_join = false;
         if (j->rarg->node_case == PG_QUERY__NODE__NODE_RANGE_VAR) {
           const int32_t at = j->rarg->range_var->location;
-          for (int32_t m : ctx_.asof_relations)
-            if (m == at) return Unsupported(at, "ASOF JOIN is not supported yet");
+          for (int32_t m : ctx_.asof_relations) {
+            if (m != at) continue;
+            if (kind != JoinKind::kInner && kind != JoinKind::kLeft)
+              return Unsupported(at, "ASOF JOIN must be ASOF JOIN or ASOF LEFT JOIN");
+            asof_join = true;
+          }
           for (int32_t m : ctx_.lookup_relations) {
             if (m != at) continue;
             if (kind != JoinKind::kInner && kind != JoinKind::kLeft)
@@ -624,6 +628,7 @@ class Binder {
           WEIR_ASSIGN_OR_RETURN(cond, BindExpr(j->quals));
           WEIR_RETURN_IF_ERROR(CheckBoolean(cond, j->quals, "JOIN/ON"));
         }
+        if (asof_join) return MakeAsofJoinPlan(left, right, kind, cond, j->quals ? Location(j->quals) : location_);
         WEIR_ASSIGN_OR_RETURN(PlanPtr joined, MakeJoinPlan(left, right, kind, cond, j->quals ? Location(j->quals) : location_));
         if (lookup_join) {
           // MakeJoinPlan may add a projection above the join: mark the join node itself.
@@ -915,6 +920,66 @@ class Binder {
   // An equi-join of `left` and `right` on `cond` (over the combined columns): conjuncts
   // `l = r` with l reading only the left side and r only the right become the keys (computed in
   // projections when they are expressions, cast to a common type); the rest is the residual.
+  // ASOF [LEFT] JOIN: equalities by key plus exactly one `left.t >= right.t` (or >; or the
+  // mirrored <= / <) between two columns of the same ordered type.
+  Result<PlanPtr> MakeAsofJoinPlan(PlanPtr left, PlanPtr right, JoinKind kind, ExprPtr cond, int32_t location) {
+    const int lw = static_cast<int>(left->schema->num_fields());
+    std::vector<ExprPtr> conjuncts;
+    std::function<void(const ExprPtr&)> split = [&](const ExprPtr& e) {
+      if (e->kind == ExprKind::kCall && e->fn.name == "and" && e->args.size() == 2) {
+        split(e->args[0]);
+        split(e->args[1]);
+      } else {
+        conjuncts.push_back(e);
+      }
+    };
+    if (cond) split(cond);
+    int lt = -1, rt = -1;
+    bool strict = false;
+    ExprPtr rest;
+    for (const ExprPtr& c : conjuncts) {
+      const std::string& f = c->fn.name;
+      const bool cmp = c->kind == ExprKind::kCall && c->args.size() == 2 && (f == "ge" || f == "gt" || f == "le" || f == "lt");
+      if (cmp) {
+        if (lt >= 0) return BindErr(location, "ASOF JOIN takes exactly one inequality");
+        const Expr& a = *c->args[0];
+        const Expr& b = *c->args[1];
+        if (a.kind != ExprKind::kColumnRef || b.kind != ExprKind::kColumnRef)
+          return BindErr(c->location >= 0 ? c->location : location,
+                         "ASOF JOIN compares two columns of the same type (TIMESTAMP, BIGINT or INT)");
+        // Orient as left op right.
+        const bool a_left = a.column < lw, b_left = b.column < lw;
+        if (a_left == b_left) return BindErr(location, "the ASOF JOIN inequality must compare a left column with a right column");
+        std::string op = f;
+        int l = a.column, r = b.column;
+        if (!a_left) {
+          std::swap(l, r);
+          op = f == "ge" ? "le" : f == "gt" ? "lt" : f == "le" ? "ge" : "gt";
+        }
+        if (op != "ge" && op != "gt")
+          return Unsupported(location, "ASOF JOIN supports left.t >= right.t or left.t > right.t (the latest right row at or before)");
+        lt = l;
+        rt = r - lw;
+        strict = op == "gt";
+        continue;
+      }
+      if (!rest) rest = c;
+      else {
+        WEIR_ASSIGN_OR_RETURN(rest, Call("and", {rest, c}, location));
+      }
+    }
+    if (lt < 0) return BindErr(location, "ASOF JOIN needs an inequality left.t >= right.t in its ON clause");
+    WEIR_ASSIGN_OR_RETURN(PlanPtr joined, MakeJoinPlan(left, right, kind, rest, location));
+    LogicalPlan* n = joined.get();
+    while (n->kind != PlanKind::kJoin) n = n->inputs[0].get();
+    if (n->residual) return Unsupported(location, "ASOF JOIN supports only equalities besides its one inequality");
+    n->asof = true;
+    n->asof_left_time = lt;
+    n->asof_right_time = rt;
+    n->asof_strict = strict;
+    return joined;
+  }
+
   Result<PlanPtr> MakeJoinPlan(PlanPtr left, PlanPtr right, JoinKind kind, ExprPtr cond, int32_t location) {
     const size_t lw = left->schema->num_fields();
     const size_t rw = right->schema->num_fields();

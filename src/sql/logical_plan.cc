@@ -71,11 +71,14 @@ std::string LogicalPlan::ToString(int indent) const {
       break;
     }
     case PlanKind::kJoin: {
-      line = fmt::format("{}Join {} on", lookup ? "Lookup" : "", JoinKindName(join_kind));  // keys: left $i = right $(lw + j)
+      line = fmt::format("{}Join {} on", lookup ? "Lookup" : asof ? "Asof" : "", JoinKindName(join_kind));  // keys: left $i = right $(lw + j)
       for (size_t k = 0; k < left_keys.size(); ++k)
         line += fmt::format("{} ${} = ${}", k ? " AND" : "", left_keys[k],
                             static_cast<size_t>(right_keys[k]) + inputs[0]->schema->num_fields());
       if (residual) line += " AND " + residual->ToString();
+      if (asof)
+        line += fmt::format(" AND ${} {} ${}", asof_left_time, asof_strict ? ">" : ">=",
+                            static_cast<size_t>(asof_right_time) + inputs[0]->schema->num_fields());
       if (left_expiry.enabled())
         line += fmt::format(" [left state expires when right watermark > ${} + {}us]", left_expiry.column,
                             left_expiry.offset_us);
@@ -341,15 +344,17 @@ void ComputeStreamProperties(LogicalPlan* p) {
                        p->inputs[0]->append_only && p->inputs[1]->append_only;
       // A lookup join never revises what it emitted: append-only when its left input is.
       if (p->lookup) p->append_only = p->inputs[0]->append_only;
+      if (p->asof) p->append_only = true;  // the pipeline refuses changelog inputs
       p->watermark_column = -1;
       // The output watermark is min(left, right): each side's bounds still hold.
       p->time_bounds = p->inputs[0]->time_bounds;
-      if (p->join_kind != JoinKind::kSemi && p->join_kind != JoinKind::kAnti) {
+      // ASOF: a matched right row may be older than the right watermark — left bounds only.
+      if (p->join_kind != JoinKind::kSemi && p->join_kind != JoinKind::kAnti && !p->asof) {
         const int lw = static_cast<int>(p->inputs[0]->schema->num_fields());
         for (const TimeBound& b : p->inputs[1]->time_bounds)
           AddBound(&p->time_bounds, TimeBound{b.column + lw, b.offset_us});
       }
-      if (!p->lookup) {
+      if (!p->lookup && !p->asof) {
         p->left_expiry = DeriveJoinExpiry(*p, 0);
         p->right_expiry = DeriveJoinExpiry(*p, 1);
       }
@@ -463,7 +468,8 @@ PlanPtr PushDownFilters(PlanPtr p) {
     std::vector<ExprPtr> left, right, keep;
     const bool push_left = child->join_kind == JoinKind::kInner || child->join_kind == JoinKind::kLeft ||
                            child->join_kind == JoinKind::kSemi || child->join_kind == JoinKind::kAnti;
-    const bool push_right = child->join_kind == JoinKind::kInner || child->join_kind == JoinKind::kRight;
+    // Not below an ASOF join's right side: filtering first would pick the latest *matching* row.
+    const bool push_right = (child->join_kind == JoinKind::kInner || child->join_kind == JoinKind::kRight) && !child->asof;
     for (const ExprPtr& c : conjuncts) {
       std::vector<bool> used(child->schema->num_fields(), false);
       CollectColumns(*c, &used);
@@ -589,6 +595,10 @@ PlanPtr Prune(const PlanPtr& p, const std::vector<bool>& required, std::vector<i
       std::vector<bool> need_r(need_all.begin() + static_cast<long>(lw), need_all.end());
       for (int k : p->left_keys) need_l[static_cast<size_t>(k)] = true;
       for (int k : p->right_keys) need_r[static_cast<size_t>(k)] = true;
+      if (p->asof) {
+        need_l[static_cast<size_t>(p->asof_left_time)] = true;
+        need_r[static_cast<size_t>(p->asof_right_time)] = true;
+      }
       std::vector<int> lmap, rmap;
       PlanPtr l = Prune(p->inputs[0], need_l, &lmap);
       PlanPtr r = Prune(p->inputs[1], need_r, &rmap);
@@ -600,6 +610,10 @@ PlanPtr Prune(const PlanPtr& p, const std::vector<bool>& required, std::vector<i
       for (size_t j = 0; j < rw; ++j) combined[lw + j] = rmap[j] < 0 ? -1 : rmap[j] + static_cast<int>(nlw);
       for (auto& k : node->left_keys) k = lmap[static_cast<size_t>(k)];
       for (auto& k : node->right_keys) k = rmap[static_cast<size_t>(k)];
+      if (node->asof) {
+        node->asof_left_time = lmap[static_cast<size_t>(node->asof_left_time)];
+        node->asof_right_time = rmap[static_cast<size_t>(node->asof_right_time)];
+      }
       if (node->residual) node->residual = RemapColumns(node->residual, combined);
       std::vector<Field> fields = l->schema->fields();
       if (!left_only)

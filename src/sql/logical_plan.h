@@ -142,6 +142,12 @@ struct LogicalPlan {
   // kJoin: a lookup join (FOR SYSTEM_TIME AS OF PROCTIME()): each left row joins the right
   // relation as it is when the row is processed; right changes emit nothing
   bool lookup = false;
+  // kJoin: an ASOF join (ASOF [LEFT] JOIN … ON keys AND left.t >= right.t): each left row with
+  // the right row of its key at the latest time at or before (strict: before) its own
+  bool asof = false;
+  int asof_left_time = -1;   // left input column
+  int asof_right_time = -1;  // right input column
+  bool asof_strict = false;
   // kJoin: state trimming per side (computed by ComputeStreamProperties)
   JoinExpiry left_expiry;
   JoinExpiry right_expiry;

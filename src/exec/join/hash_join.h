@@ -76,6 +76,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -144,6 +145,13 @@ class RowArena {
   void Free(uint64_t ref);
   uint8_t* At(uint64_t ref) const {
     return chunks_[ref >> 32].data.get() + static_cast<uint32_t>(ref);
+  }
+  /// The row bytes of a record and their length.
+  uint8_t* RowData(uint64_t ref) const { return At(ref) + kHeaderBytes; }
+  uint32_t RowLength(uint64_t ref) const {
+    uint32_t v;
+    std::memcpy(&v, At(ref) + 24, 4);  // header: len u32 at byte 24
+    return v;
   }
   size_t MemoryBytes() const { return chunk_bytes_; }
   size_t live_records() const { return live_records_; }
