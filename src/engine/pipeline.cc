@@ -63,6 +63,14 @@ std::string Pipeline::Explain(const std::function<std::string(const LogicalPlan&
 
 namespace {
 
+// True when every scan under `n` reads a table: such an input never carries a watermark.
+bool ReadsOnlyTables(const LogicalPlan& n) {
+  if (n.kind == PlanKind::kScan) return n.relation_kind == ObjectKind::kTable;
+  for (const auto& in : n.inputs)
+    if (!ReadsOnlyTables(*in)) return false;
+  return true;
+}
+
 class Builder {
  public:
   Builder(Pipeline* p, const LateSinkResolver& late_sinks) : p_(p), late_sinks_(late_sinks) {}
@@ -106,6 +114,8 @@ class Builder {
       o.left_append_only = n->inputs[0]->append_only;
       o.right_append_only = n->inputs[1]->append_only;
       o.state_size_max_bytes = n->state_size_max_bytes;
+      o.left_watermark_ignored = ReadsOnlyTables(*n->inputs[0]);
+      o.right_watermark_ignored = ReadsOnlyTables(*n->inputs[1]);
       WEIR_ASSIGN_OR_RETURN(auto join, HashJoinOperator::Make(std::move(o)));
       join->set_output(downstream);
       HashJoinOperator* raw = join.get();

@@ -312,10 +312,14 @@ std::string HashJoinOperator::Describe() const {
 
 Status HashJoinOperator::SideWatermark() {
   int64_t wm = kFinalWatermark;
+  bool any = false;
   for (int s = 0; s < 2; ++s) {
+    const bool ignored = s == 0 ? opt_.left_watermark_ignored : opt_.right_watermark_ignored;
+    if (ignored && !finished_[s]) continue;
+    any = true;
     wm = std::min(wm, finished_[s] ? kFinalWatermark : ports_[s]->watermark_us());
   }
-  if (wm == kNoWatermark) return Status::OK();
+  if (!any || wm == kNoWatermark) return Status::OK();
   return PushWatermark(wm);  // ignores values that do not advance
 }
 

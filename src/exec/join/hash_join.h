@@ -55,8 +55,9 @@
 //   are both declared append-only (a row, once visible, stays so); an anti join always carries
 //   ops.
 // - Watermarks: the output watermark is min(left, right) input watermark, forwarded when it
-//   advances; a finished input counts as kFinalWatermark. Finish() propagates once both inputs
-//   have finished.
+//   advances; a finished input counts as kFinalWatermark; an unfinished input marked
+//   *_watermark_ignored (a table) does not count. Finish() propagates once both inputs have
+//   finished.
 // - Memory bound: state_bytes() = both hash tables + both arenas (capacity held). With
 //   state_size_max_bytes > 0, a Push after which state_bytes() exceeds it returns
 //   kResourceExhausted "join state exceeds state_size_max_bytes (N bytes)" (the query ends).
@@ -99,6 +100,10 @@ struct HashJoinOptions {
   bool right_append_only = false;
   /// 0 = unlimited.
   size_t state_size_max_bytes = 0;
+  /// Inputs that never carry a watermark (a table): left out of min(left, right) until they
+  /// finish, so a join of a stream with a table does not hold the output watermark back.
+  bool left_watermark_ignored = false;
+  bool right_watermark_ignored = false;
 };
 
 /// Chunked arena of join row records with size-class free lists. References are 64-bit
