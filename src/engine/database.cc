@@ -660,6 +660,12 @@ struct Database::Impl {
   }
 
   // ---- the driver ---------------------------------------------------------------------------
+  Status FlushSinks() {
+    for (auto& [k, s] : sinks)
+      if (s->sink) WEIR_RETURN_IF_ERROR(s->sink->Flush());
+    return Status::OK();
+  }
+
   static Status AdvanceWatermark(Runner* r, int64_t wm) {
     if (wm == WatermarkTracker::kNone || wm <= r->watermark_us) return Status::OK();
     r->watermark_us = wm;
@@ -674,7 +680,7 @@ struct Database::Impl {
     for (auto& [k, v] : sinks)
       if (v->pipeline && !v->pipeline->started) pending.push_back({v->seq, v->pipeline.get()});
     std::sort(pending.begin(), pending.end());
-    if (pending.empty()) return Status::OK();
+    if (pending.empty()) return FlushSinks();  // table changes may have reached sinks
 
     std::map<std::string, std::unique_ptr<Runner>> runners;
     std::vector<std::pair<ScanInput*, ViewEntry*>> backfills;
