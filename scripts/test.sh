@@ -45,6 +45,7 @@ if [ ! -x build/weir ]; then echo "0 passed, 1 failed"; exit 1; fi
 stage "unit + sql tests" ctest_stage build
 stage "cli tests" tests/integration/cli_test.sh build
 stage "flights vs DuckDB" tests/integration/flights_oracle_test.sh build
+stage "tables vs DuckDB" tests/integration/tables_oracle_test.sh build
 stage "nexmark vs DuckDB" tests/integration/nexmark_oracle_test.sh build 200000
 if [ "$quick" = 0 ]; then
   stage "build (asan+ubsan)" scripts/build.sh --sanitize

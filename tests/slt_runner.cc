@@ -3,6 +3,7 @@
 // File format (blocks separated by blank lines; '#' starts a comment line):
 //   statement ok                      the SQL that follows must succeed
 //   statement error <text>            ... must fail with a message containing <text>
+//   statement count <n>               ... must succeed, its last INSERT/UPDATE/DELETE changing n rows
 //   query [rowsort]                   the SQL up to '----' must return exactly the rows below,
 //   SELECT ...                        one per line, columns joined by ',', NULL as 'NULL';
 //   ----                              'rowsort' compares the rows sorted (for unordered results)
@@ -128,6 +129,7 @@ int main(int argc, char** argv) {
       std::string where = file + ":" + std::to_string(b.line);
       std::vector<std::string> got;
       bool got_rows = false;
+      int64_t affected = -1;
       weir::Status st;
       bool file_rowsort = false;
       if (b.kind == "file" && b.arg.rfind("rowsort ", 0) == 0) {
@@ -152,6 +154,7 @@ int main(int argc, char** argv) {
             got = Rows(*r.rows);
             got_rows = true;
           }
+          if (r.rows_affected >= 0) affected = r.rows_affected;
           return weir::Status::OK();
         });
       }
@@ -161,6 +164,11 @@ int main(int argc, char** argv) {
       if (b.kind == "statement" && b.arg == "ok") {
         ok = st.ok();
         why = st.ToString();
+      } else if (b.kind == "statement" && b.arg.rfind("count ", 0) == 0) {
+        const int64_t want = std::atoll(b.arg.c_str() + 6);
+        ok = st.ok() && affected == want;
+        why = !st.ok() ? st.ToString()
+                       : "expected " + std::to_string(want) + " rows affected, got " + std::to_string(affected);
       } else if (b.kind == "statement" && b.arg.rfind("error", 0) == 0) {
         std::string want = b.arg.size() > 5 ? b.arg.substr(6) : "";
         ok = !st.ok() && st.message().find(want) != std::string::npos;

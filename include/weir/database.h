@@ -33,8 +33,9 @@ struct DatabaseOptions {
 
 /// What one statement produced.
 struct StatementResult {
-  std::string statement;             // "SELECT", "SHOW", "DESCRIBE", "EXPLAIN", "CREATE SOURCE", ...
+  std::string statement;             // "SELECT", "SHOW", "DESCRIBE", "EXPLAIN", "INSERT", "UPDATE", "DELETE"
   std::shared_ptr<TableStore> rows;  // result rows for row-returning statements, else null
+  int64_t rows_affected = -1;        // INSERT / UPDATE / DELETE: rows changed, else -1
 };
 
 struct SourceRunStats {
@@ -92,9 +93,12 @@ class Database {
   using ResultCallback = std::function<Status(const StatementResult&)>;
 
   /// Parses and executes every statement of `script` in order, calling `on_result` for each
-  /// statement that returns rows. Before a SELECT it runs the pipelines (Run()) so the SELECT
-  /// sees everything bounded sources produce. Stops at the first error, which carries
-  /// `line:column` for SQL problems and `file:line` for bad data.
+  /// statement that returns rows, and for INSERT / UPDATE / DELETE (rows == null,
+  /// rows_affected = the count). Before a SELECT (and an INSERT ... SELECT) it runs the
+  /// pipelines (Run()) so the SELECT sees everything bounded sources produce; table changes
+  /// reach the views over the table before the DML statement returns. A DML statement is
+  /// atomic with respect to the table (a constraint error changes nothing). Stops at the first
+  /// error, which carries `line:column` for SQL problems and `file:line` for bad data.
   Status Execute(std::string_view script, const ResultCallback& on_result);
 
   /// Runs every pipeline created so far until all bounded sources are exhausted (sinks flushed,

@@ -7,6 +7,16 @@
 namespace weir {
 
 Status ResultPrinter::Print(const StatementResult& r) {
+  if (r.rows_affected >= 0) {
+    // INSERT / UPDATE / DELETE: psql's command tag, in table output only (csv and json output
+    // is data for other programs, as for DDL, which prints nothing).
+    if (format_ != "table") return Status::OK();
+    if (!first_) std::fputc('\n', out_);
+    first_ = false;
+    std::fprintf(out_, "%s%s %lld\n", r.statement.c_str(), r.statement == "INSERT" ? " 0" : "",
+                 static_cast<long long>(r.rows_affected));
+    return Status::OK();
+  }
   if (!r.rows) return Status::OK();
   const TableStore& t = *r.rows;
   if (format_ == "table") {

@@ -7,6 +7,7 @@
 
 #include "connectors/registry.h"
 #include "engine/pipeline.h"
+#include "engine/table.h"
 #include "exec/hash_aggregate.h"
 #include "exec/join/hash_join.h"
 #include "exec/terminal.h"
@@ -15,6 +16,7 @@
 #include "runtime/watermark.h"
 #include "types/datetime.h"
 #include "sql/binder.h"
+#include "sql/dml.h"
 #include "sql/statement.h"
 
 namespace weir {
@@ -133,6 +135,7 @@ struct Database::Impl {
   std::map<std::string, std::unique_ptr<SourceEntry>> sources;
   std::map<std::string, std::unique_ptr<ViewEntry>> views;
   std::map<std::string, std::unique_ptr<SinkEntry>> sinks;
+  std::map<std::string, std::unique_ptr<Table>> tables;
   uint64_t next_seq = 1;
   std::function<void(const Progress&)> progress;
 
@@ -146,7 +149,7 @@ struct Database::Impl {
   }
 
   bool NameTaken(const std::string& name) const {
-    return sources.count(name) || views.count(name) || sinks.count(name);
+    return sources.count(name) || views.count(name) || sinks.count(name) || tables.count(name);
   }
 
   std::optional<RelationRef> Lookup(std::string_view name) const {
@@ -165,6 +168,8 @@ struct Database::Impl {
       return RelationRef{v.name, ObjectKind::kMaterializedView, v.schema, v.watermark_column, wm, v.append_only,
                          v.time_bounds};
     }
+    if (auto it = tables.find(key); it != tables.end())
+      return RelationRef{it->second->name(), ObjectKind::kTable, it->second->schema(), -1, nullptr, false};
     return std::nullopt;
   }
 
@@ -176,15 +181,26 @@ struct Database::Impl {
     std::string late_sink;
   };
 
-  Result<PlanPtr> PlanQuery(const std::string& query, size_t offset, const StreamingOptions& so) {
-    WEIR_ASSIGN_OR_RETURN(PgParseTree tree, PgParseTree::Parse(query, offset, *lines));
+  BindContext MakeBindContext(size_t offset, const PgParseTree* tree = nullptr) {
     BindContext ctx;
     ctx.lines = lines;
     ctx.base_offset = offset;
     ctx.lookup = [this](std::string_view n) { return Lookup(n); };
-    ctx.asof_relations = tree.asof_relations();
-    ctx.lookup_relations = tree.lookup_relations();
-    WEIR_ASSIGN_OR_RETURN(PlanPtr plan, BindQuery(tree.statement(), ctx));
+    if (tree) {
+      ctx.asof_relations = tree->asof_relations();
+      ctx.lookup_relations = tree->lookup_relations();
+    }
+    return ctx;
+  }
+
+  Result<PlanPtr> PlanQuery(const std::string& query, size_t offset, const StreamingOptions& so) {
+    WEIR_ASSIGN_OR_RETURN(PgParseTree tree, PgParseTree::Parse(query, offset, *lines));
+    WEIR_ASSIGN_OR_RETURN(PlanPtr plan, BindQuery(tree.statement(), MakeBindContext(offset, &tree)));
+    return FinishPlan(std::move(plan), offset, so);
+  }
+
+  // Streaming configuration and optimization of a bound plan.
+  Result<PlanPtr> FinishPlan(PlanPtr plan, size_t offset, const StreamingOptions& so) {
     Status configured = ConfigureStreaming(plan, so.snapshot, so.emit_on_window_close, so.allowed_lateness_us,
                                            so.late_sink);
     if (!configured.ok()) return At(offset, configured);
@@ -372,6 +388,93 @@ struct Database::Impl {
     return Status::OK();
   }
 
+  // ---- tables --------------------------------------------------------------------------------
+  Status CreateTable(const Statement& st) {
+    std::string key = Lower(st.name);
+    if (NameTaken(key)) {
+      if (st.if_not_exists) return Status::OK();
+      return At(st.name_offset, AlreadyExists("relation \"{}\" already exists", st.name));
+    }
+    std::vector<Field> fields;
+    for (const auto& c : st.columns) fields.push_back({c.name, c.type, !c.not_null});
+    std::vector<int> key_columns;
+    for (const std::string& k : st.primary_key) {
+      int col = -1;
+      for (size_t i = 0; i < fields.size(); ++i)
+        if (Lower(fields[i].name) == Lower(k)) col = static_cast<int>(i);
+      if (col < 0)
+        return At(st.primary_key_offset, BindError("column \"{}\" named in key does not exist", k));
+      if (std::find(key_columns.begin(), key_columns.end(), col) != key_columns.end())
+        return At(st.primary_key_offset, BindError("column \"{}\" appears twice in primary key constraint", k));
+      if (fields[static_cast<size_t>(col)].type.id == TypeId::kInterval)
+        return At(st.primary_key_offset, NotSupported("a primary key column cannot be of type INTERVAL"));
+      fields[static_cast<size_t>(col)].nullable = false;  // PK columns are NOT NULL
+      key_columns.push_back(col);
+    }
+    tables[key] = std::make_unique<Table>(st.name, std::make_shared<Schema>(std::move(fields)), std::move(key_columns));
+    return Status::OK();
+  }
+
+  // INSERT / UPDATE / DELETE. Returns the statement tag and the number of rows affected.
+  Result<StatementResult> ExecuteDml(const Statement& st) {
+    WEIR_ASSIGN_OR_RETURN(PgParseTree tree, PgParseTree::Parse(st.query, st.query_offset, *lines));
+    BindContext ctx = MakeBindContext(st.query_offset, &tree);
+    StatementResult r;
+    int64_t affected = 0;
+    auto applied = [&](Result<int64_t> n, const std::string& table) -> Status {
+      if (!n.ok()) {
+        // Constraint and evaluation errors: position of the statement, and which table.
+        const Status& s = n.status();
+        if (s.code() == StatusCode::kDataError) return At(st.begin, s);
+        return At(st.begin, s.WithPrefix(fmt::format("while applying changes of table {}: ", table)));
+      }
+      affected = *n;
+      return Status::OK();
+    };
+    switch (st.kind) {
+      case StatementKind::kInsert: {
+        r.statement = "INSERT";
+        WEIR_ASSIGN_OR_RETURN(BoundInsert ins, BindInsert(tree.statement(), ctx));
+        Table& t = *tables[Lower(ins.table)];
+        if (ins.values) {
+          WEIR_RETURN_IF_ERROR(applied(t.Insert(*ins.values, ins.on_conflict_do_nothing, options.batch_rows), t.name()));
+          break;
+        }
+        // INSERT ... SELECT: bring views up to date (as before a SELECT), read the snapshot,
+        // then insert it as one atomic batch.
+        StreamingOptions so;
+        so.snapshot = true;
+        WEIR_ASSIGN_OR_RETURN(PlanPtr plan, FinishPlan(ins.query, st.query_offset, so));
+        WEIR_RETURN_IF_ERROR(Run());
+        WEIR_ASSIGN_OR_RETURN(auto rows, RunSnapshot(plan, st.query_offset));
+        RecordBatch all(t.schema());
+        for (const Field& f : t.schema()->fields()) all.columns().push_back(std::make_shared<Column>(f.type));
+        for (const auto& chunk : rows->chunks())
+          for (size_t c = 0; c < all.num_columns(); ++c)
+            all.columns()[c]->AppendRange(*chunk->column(c), 0, chunk->num_rows());
+        all.set_num_rows(rows->num_rows());
+        WEIR_RETURN_IF_ERROR(applied(t.Insert(all, ins.on_conflict_do_nothing, options.batch_rows), t.name()));
+        break;
+      }
+      case StatementKind::kUpdate: {
+        r.statement = "UPDATE";
+        WEIR_ASSIGN_OR_RETURN(BoundUpdate up, BindUpdate(tree.statement(), ctx));
+        Table& t = *tables[Lower(up.table)];
+        WEIR_RETURN_IF_ERROR(applied(t.Update(up, options.batch_rows), t.name()));
+        break;
+      }
+      default: {
+        r.statement = "DELETE";
+        WEIR_ASSIGN_OR_RETURN(BoundDelete del, BindDelete(tree.statement(), ctx));
+        Table& t = *tables[Lower(del.table)];
+        WEIR_RETURN_IF_ERROR(applied(t.Delete(del, options.batch_rows), t.name()));
+        break;
+      }
+    }
+    r.rows_affected = affected;
+    return r;
+  }
+
   // Binds late-data sinks on first use: creates the connector for rows of `schema`.
   LateSinkResolver LateSinks() {
     return [this](const std::string& name, SchemaPtr schema) -> Result<Operator*> {
@@ -446,12 +549,24 @@ struct Database::Impl {
         sinks.erase(it);
         return At(st.name_offset, s);
       }
+      case ObjectKind::kTable: {
+        if (!tables.count(key)) return missing();
+        if (auto d = dependents(key); !d.empty())
+          return At(st.name_offset, InvalidArgument("cannot drop table {}: {} depends on it", st.name, d));
+        tables.erase(key);
+        return Status::OK();
+      }
     }
     return Status::OK();
   }
 
   void Unsubscribe(Pipeline& p) {
     for (ScanInput& s : p.scans) {
+      if (s.kind == ObjectKind::kTable) {
+        auto it = tables.find(Lower(s.relation));
+        if (it != tables.end()) it->second->subscribers().RemoveOutput(s.attached());
+        continue;
+      }
       if (s.kind != ObjectKind::kMaterializedView) continue;
       auto it = views.find(Lower(s.relation));
       if (it != views.end()) it->second->subscribers.RemoveOutput(s.attached());
@@ -475,6 +590,9 @@ struct Database::Impl {
         for (const auto& [k, v] : sinks)
           rows.push_back({v->name, v->from, v->sink ? v->sink->Describe() : v->options.GetString("connector")});
         return RowsResult("SHOW", VarcharSchema({"name", "from", "connector"}), rows);
+      case ObjectKind::kTable:
+        for (const auto& [k, v] : tables) rows.push_back({v->name(), std::to_string(v->storage().num_rows())});
+        return RowsResult("SHOW", VarcharSchema({"name", "rows"}), rows);
     }
     return {};
   }
@@ -487,6 +605,12 @@ struct Database::Impl {
     if (rel->kind == ObjectKind::kSource) {
       const SourceEntry& s = *sources[Lower(st.name)];
       if (s.watermark) rows.push_back({"WATERMARK", "FOR " + s.watermark->column + " AS " + s.watermark->expr, ""});
+    }
+    if (rel->kind == ObjectKind::kTable) {
+      const Table& t = *tables[Lower(st.name)];
+      std::string key;
+      for (int c : t.key_columns()) key += (key.empty() ? "" : ", ") + t.schema()->field(static_cast<size_t>(c)).name;
+      if (!key.empty()) rows.push_back({"PRIMARY KEY", "(" + key + ")", ""});
     }
     return RowsResult("DESCRIBE", VarcharSchema({"column", "type", "nullable"}), rows);
   }
@@ -511,6 +635,16 @@ struct Database::Impl {
     // Each scan is read to its end in turn (every input is bounded), then ends with the final
     // watermark and Finish().
     for (ScanInput& scan : p->scans) {
+      if (scan.kind == ObjectKind::kTable) {
+        const Table& t = *tables[Lower(scan.relation)];
+        std::vector<int> all;
+        for (size_t i = 0; i < t.schema()->num_fields(); ++i) all.push_back(static_cast<int>(i));
+        Operator* in = scan.Attach(all);
+        WEIR_RETURN_IF_ERROR(t.Backfill(in));
+        WEIR_RETURN_IF_ERROR(in->PushWatermark(Operator::kFinalWatermark));
+        WEIR_RETURN_IF_ERROR(in->Finish());
+        continue;
+      }
       if (scan.kind == ObjectKind::kMaterializedView) {
         ViewEntry& v = *views[Lower(scan.relation)];
         std::vector<int> all;
@@ -541,6 +675,12 @@ struct Database::Impl {
   }
 
   // ---- the driver ---------------------------------------------------------------------------
+  Status FlushSinks() {
+    for (auto& [k, s] : sinks)
+      if (s->sink) WEIR_RETURN_IF_ERROR(s->sink->Flush());
+    return Status::OK();
+  }
+
   static Status AdvanceWatermark(Runner* r, int64_t wm) {
     if (wm == WatermarkTracker::kNone || wm <= r->watermark_us) return Status::OK();
     r->watermark_us = wm;
@@ -555,13 +695,23 @@ struct Database::Impl {
     for (auto& [k, v] : sinks)
       if (v->pipeline && !v->pipeline->started) pending.push_back({v->seq, v->pipeline.get()});
     std::sort(pending.begin(), pending.end());
-    if (pending.empty()) return Status::OK();
+    if (pending.empty()) return FlushSinks();  // table changes may have reached sinks
 
     std::map<std::string, std::unique_ptr<Runner>> runners;
     std::vector<std::pair<ScanInput*, ViewEntry*>> backfills;
+    std::vector<std::pair<ScanInput*, Table*>> table_backfills;
     for (auto& [seq, p] : pending) {
       p->started = true;
       for (ScanInput& scan : p->scans) {
+        if (scan.kind == ObjectKind::kTable) {
+          // A table is always current: the new scan gets its contents now, then its changes.
+          Table& t = *tables[Lower(scan.relation)];
+          std::vector<int> all;
+          for (size_t i = 0; i < t.schema()->num_fields(); ++i) all.push_back(static_cast<int>(i));
+          t.subscribers().AddOutput(scan.Attach(all));
+          table_backfills.push_back({&scan, &t});
+          continue;
+        }
         if (scan.kind == ObjectKind::kMaterializedView) {
           ViewEntry& up = *views[Lower(scan.relation)];
           std::vector<int> all;
@@ -578,6 +728,10 @@ struct Database::Impl {
         }
         r->scans.push_back(&scan);
       }
+    }
+    for (auto& [scan, t] : table_backfills) {
+      Status s = t->Backfill(scan->attached());
+      if (!s.ok()) return s.WithPrefix(fmt::format("while processing rows of table {}: ", t->name()));
     }
     // Views filled in an earlier run: replay their contents into new subscribers.
     for (auto& [scan, up] : backfills) {
@@ -775,6 +929,16 @@ Status Database::Execute(std::string_view script, const ResultCallback& on_resul
       case StatementKind::kSet:
         WEIR_RETURN_IF_ERROR(impl_->Set(st));
         break;
+      case StatementKind::kCreateTable:
+        WEIR_RETURN_IF_ERROR(impl_->CreateTable(st));
+        break;
+      case StatementKind::kInsert:
+      case StatementKind::kUpdate:
+      case StatementKind::kDelete: {
+        WEIR_ASSIGN_OR_RETURN(StatementResult r, impl_->ExecuteDml(st));
+        WEIR_RETURN_IF_ERROR(on_result(r));
+        break;
+      }
       case StatementKind::kShow:
         WEIR_RETURN_IF_ERROR(on_result(impl_->Show(st.object_kind)));
         break;

@@ -64,6 +64,14 @@ std::string Pipeline::Explain(const std::function<std::string(const LogicalPlan&
 
 namespace {
 
+// True when every scan under `n` reads a table: such an input never carries a watermark.
+bool ReadsOnlyTables(const LogicalPlan& n) {
+  if (n.kind == PlanKind::kScan) return n.relation_kind == ObjectKind::kTable;
+  for (const auto& in : n.inputs)
+    if (!ReadsOnlyTables(*in)) return false;
+  return true;
+}
+
 class Builder {
  public:
   Builder(Pipeline* p, const LateSinkResolver& late_sinks) : p_(p), late_sinks_(late_sinks) {}
@@ -133,6 +141,8 @@ class Builder {
       o.lookup = n->lookup;
       o.left_expiry = {n->left_expiry.column, n->left_expiry.offset_us};
       o.right_expiry = {n->right_expiry.column, n->right_expiry.offset_us};
+      o.left_watermark_ignored = ReadsOnlyTables(*n->inputs[0]);
+      o.right_watermark_ignored = ReadsOnlyTables(*n->inputs[1]);
       WEIR_ASSIGN_OR_RETURN(auto join, HashJoinOperator::Make(std::move(o)));
       join->set_output(downstream);
       HashJoinOperator* raw = join.get();

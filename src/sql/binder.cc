@@ -1728,3 +1728,37 @@ Result<ExprPtr> BindStandaloneExpr(std::string_view sql, size_t offset, const Sc
 }
 
 }  // namespace weir
+
+// ---- DML support (tables): expressions over a table's columns, assignment casts ----------------
+namespace weir {
+
+Result<ExprPtr> BindScalarExpr(const PgQuery__Node* expr, const Schema& input, std::string_view qualifier,
+                               const BindContext& ctx) {
+  Binder b(ctx);
+  std::vector<ScopeColumn> scope;
+  for (size_t i = 0; i < input.num_fields(); ++i)
+    scope.push_back({Lower(qualifier), input.field(i).name, input.field(i).type, static_cast<int>(i)});
+  b.SetScope(std::move(scope));
+  return b.BindExpr(expr);
+}
+
+Result<ExprPtr> BindAssignment(ExprPtr e, const Field& target, int32_t location, const BindContext& ctx) {
+  auto is_numeric = [](TypeId id) {
+    return id == TypeId::kInt32 || id == TypeId::kInt64 || id == TypeId::kDecimal || id == TypeId::kDouble;
+  };
+  const DataType to = target.type;
+  const TypeId from = e->type.id;
+  const bool allowed = from == TypeId::kNull || from == to.id || to.id == TypeId::kVarchar ||
+                       (is_numeric(from) && is_numeric(to.id)) || (e->untyped_literal && e->is_constant());
+  Binder b(ctx);
+  if (!allowed)
+    return b.BindErr(location, "column \"{}\" is of type {} but expression is of type {}", target.name,
+                     to.ToString(), e->type.ToString());
+  return b.CastTo(std::move(e), to, true, location);
+}
+
+}  // namespace weir
+
+namespace weir {
+int32_t ExprLocation(const PgQuery__Node* n) { return Binder::Location(n); }
+}  // namespace weir

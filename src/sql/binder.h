@@ -45,4 +45,21 @@ Result<PlanPtr> BindQuery(const PgQuery__Node* stmt, const BindContext& ctx);
 Result<ExprPtr> BindStandaloneExpr(std::string_view sql, size_t offset, const Schema& input,
                                    const LineMap& lines);
 
+/// Binds the scalar expression `expr` (a node of a parse tree whose text starts at
+/// ctx.base_offset) over the columns of `input`, which `qualifier` may prefix (UPDATE / DELETE
+/// over a table). Aggregates, window functions and subqueries are errors (kBindError /
+/// kNotSupported with `LINE:COL`).
+Result<ExprPtr> BindScalarExpr(const PgQuery__Node* expr, const Schema& input, std::string_view qualifier,
+                               const BindContext& ctx);
+
+/// Byte offset (in the parsed text) of an expression node, or -1.
+int32_t ExprLocation(const PgQuery__Node* n);
+
+/// Converts `e` for storing into column `target` (INSERT / UPDATE), as PostgreSQL's assignment
+/// casts do: the same type, any numeric type to another (range and rounding checked when the
+/// row is converted), anything to VARCHAR, NULL, and a quoted literal to any type (parsed now,
+/// so 'abc' into a TIMESTAMP is a `LINE:COL` error). Otherwise kBindError at `location`:
+/// `column "c" is of type TIMESTAMP but expression is of type BIGINT`.
+Result<ExprPtr> BindAssignment(ExprPtr e, const Field& target, int32_t location, const BindContext& ctx);
+
 }  // namespace weir

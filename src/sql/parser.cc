@@ -7,6 +7,7 @@ std::string_view ObjectKindName(ObjectKind k) {
     case ObjectKind::kSource: return "source";
     case ObjectKind::kMaterializedView: return "materialized view";
     case ObjectKind::kSink: return "sink";
+    case ObjectKind::kTable: return "table";
   }
   return "?";
 }
@@ -88,11 +89,19 @@ class StatementParser {
         return ParseCreateView(std::move(st));
       }
       if (AcceptKeyword("sink")) return ParseCreateSink(std::move(st));
-      return Error("expected SOURCE, MATERIALIZED VIEW or SINK after CREATE");
+      if (AcceptKeyword("table")) return ParseCreateTable(std::move(st));
+      return Error("expected SOURCE, MATERIALIZED VIEW, SINK or TABLE after CREATE");
     }
     if (PeekKeyword("select") || PeekKeyword("with") || PeekKeyword("values") ||
         (Peek() && Peek()->IsPunct('('))) {
       st.kind = StatementKind::kQuery;
+      st.query = Text(pos_, limit_);
+      st.query_offset = toks_[pos_].begin;
+      return st;
+    }
+    if (PeekKeyword("insert") || PeekKeyword("update") || PeekKeyword("delete")) {
+      st.kind = PeekKeyword("insert") ? StatementKind::kInsert
+                : PeekKeyword("update") ? StatementKind::kUpdate : StatementKind::kDelete;
       st.query = Text(pos_, limit_);
       st.query_offset = toks_[pos_].begin;
       return st;
@@ -114,11 +123,12 @@ class StatementParser {
       st.kind = StatementKind::kShow;
       if (AcceptKeyword("sources")) st.object_kind = ObjectKind::kSource;
       else if (AcceptKeyword("sinks")) st.object_kind = ObjectKind::kSink;
+      else if (AcceptKeyword("tables")) st.object_kind = ObjectKind::kTable;
       else if (AcceptKeyword("materialized")) {
         WEIR_RETURN_IF_ERROR(ExpectKeyword("views"));
         st.object_kind = ObjectKind::kMaterializedView;
       } else {
-        return Error("expected SOURCES, MATERIALIZED VIEWS or SINKS after SHOW");
+        return Error("expected SOURCES, MATERIALIZED VIEWS, SINKS or TABLES after SHOW");
       }
       return Finish(std::move(st));
     }
@@ -132,11 +142,12 @@ class StatementParser {
       st.kind = StatementKind::kDrop;
       if (AcceptKeyword("source")) st.object_kind = ObjectKind::kSource;
       else if (AcceptKeyword("sink")) st.object_kind = ObjectKind::kSink;
+      else if (AcceptKeyword("table")) st.object_kind = ObjectKind::kTable;
       else if (AcceptKeyword("materialized")) {
         WEIR_RETURN_IF_ERROR(ExpectKeyword("view"));
         st.object_kind = ObjectKind::kMaterializedView;
       } else {
-        return Error("expected SOURCE, MATERIALIZED VIEW or SINK after DROP");
+        return Error("expected SOURCE, MATERIALIZED VIEW, SINK or TABLE after DROP");
       }
       if (AcceptKeyword("if")) {
         WEIR_RETURN_IF_ERROR(ExpectKeyword("exists"));
@@ -292,6 +303,70 @@ class StatementParser {
     }
     if (AcceptKeyword("with")) WEIR_RETURN_IF_ERROR(ParseOptions(&st.options));
     else return Error("expected WITH (connector = ...)");
+    return Finish(std::move(st));
+  }
+
+  // CREATE TABLE name ( col TYPE [NOT NULL | NULL | PRIMARY KEY] ..., [PRIMARY KEY (a, ...)] )
+  Result<Statement> ParseCreateTable(Statement st) {
+    st.kind = StatementKind::kCreateTable;
+    WEIR_RETURN_IF_ERROR(ParseIfNotExists(&st));
+    if (!Peek() || !Peek()->IsPunct('(')) return Error("expected a column list");
+    size_t close = MatchParen(pos_);
+    if (close == limit_) return Error("unbalanced parentheses in column list");
+    ++pos_;
+    if (pos_ == close) return Error("expected a column definition");
+    auto set_key = [&](size_t offset) -> Status {
+      if (!st.primary_key.empty())
+        return SyntaxError("{}: multiple primary keys for table \"{}\" are not allowed", lines_.Position(offset),
+                           st.name);
+      st.primary_key_offset = offset;
+      return Status::OK();
+    };
+    while (pos_ < close) {
+      if (PeekKeyword("primary") || PeekKeyword("constraint")) {
+        size_t offset = Offset();
+        if (AcceptKeyword("constraint")) WEIR_RETURN_IF_ERROR(ExpectName().status());
+        WEIR_RETURN_IF_ERROR(ExpectKeyword("primary"));
+        WEIR_RETURN_IF_ERROR(ExpectKeyword("key"));
+        WEIR_RETURN_IF_ERROR(set_key(offset));
+        WEIR_RETURN_IF_ERROR(ExpectPunct('('));
+        while (true) {
+          WEIR_ASSIGN_OR_RETURN(std::string col, ExpectName());
+          st.primary_key.push_back(std::move(col));
+          if (AcceptPunct(')')) break;
+          WEIR_RETURN_IF_ERROR(ExpectPunct(','));
+        }
+      } else if (PeekKeyword("watermark")) {
+        return Error("a table has no watermark (use a source for event time)");
+      } else {
+        ColumnDef col;
+        col.offset = Offset();
+        WEIR_ASSIGN_OR_RETURN(col.name, ExpectName());
+        WEIR_ASSIGN_OR_RETURN(col.type, ParseType());
+        while (pos_ < close && !toks_[pos_].IsPunct(',')) {
+          if (AcceptKeyword("not")) {
+            WEIR_RETURN_IF_ERROR(ExpectKeyword("null"));
+            col.not_null = true;
+          } else if (AcceptKeyword("null")) {
+          } else if (PeekKeyword("primary")) {
+            size_t offset = Offset();
+            ++pos_;
+            WEIR_RETURN_IF_ERROR(ExpectKeyword("key"));
+            WEIR_RETURN_IF_ERROR(set_key(offset));
+            st.primary_key.push_back(col.name);
+          } else {
+            return Error("expected NOT NULL, NULL, PRIMARY KEY, ',' or ')'");
+          }
+        }
+        for (const auto& c : st.columns)
+          if (c.name == col.name)
+            return SyntaxError("{}: column \"{}\" specified more than once", lines_.Position(col.offset), col.name);
+        st.columns.push_back(std::move(col));
+      }
+      if (pos_ < close) WEIR_RETURN_IF_ERROR(ExpectPunct(','));
+    }
+    pos_ = close + 1;
+    if (AcceptKeyword("with")) return Error("tables take no WITH options yet");
     return Finish(std::move(st));
   }
 

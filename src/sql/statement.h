@@ -23,12 +23,16 @@ enum class StatementKind : uint8_t {
   kDescribe,
   kDrop,
   kSet,
+  kCreateTable,  // CREATE TABLE name (cols, PRIMARY KEY (...))
+  kInsert,       // INSERT / UPDATE / DELETE: `query` holds the whole statement (libpg_query)
+  kUpdate,
+  kDelete,
 };
 
 enum class EmitMode : uint8_t { kOnUpdate, kOnWindowClose };
 
-enum class ObjectKind : uint8_t { kSource, kMaterializedView, kSink };
-std::string_view ObjectKindName(ObjectKind k);  // "source", "materialized view", "sink"
+enum class ObjectKind : uint8_t { kSource, kMaterializedView, kSink, kTable };
+std::string_view ObjectKindName(ObjectKind k);  // "source", "materialized view", "sink", "table"
 
 struct ColumnDef {
   std::string name;
@@ -53,9 +57,12 @@ struct Statement {
   bool if_not_exists = false;
   bool if_exists = false;
 
-  // CREATE SOURCE
+  // CREATE SOURCE / CREATE TABLE
   std::vector<ColumnDef> columns;
   std::optional<WatermarkDef> watermark;
+  // CREATE TABLE: primary-key column names (inline `PRIMARY KEY` or a table constraint)
+  std::vector<std::string> primary_key;
+  size_t primary_key_offset = 0;
 
   // WITH (...) options of CREATE SOURCE / SINK / MATERIALIZED VIEW
   Options options;

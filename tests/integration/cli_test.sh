@@ -110,5 +110,37 @@ SQL
 check "late rows are counted in --stats-json (batch 4096)" late_counts 4096
 check "late rows are counted in --stats-json (batch 1)" late_counts 1
 
+# Tables: psql command tags in table output, DML errors with line:column, and a join of a
+# watermarked stream with a table whose output watermark is not held back by the table.
+tables_cli() {
+  cat > "$tmp/tables.sql" <<'SQL'
+CREATE TABLE t (id BIGINT PRIMARY KEY, name VARCHAR);
+INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c');
+UPDATE t SET name = upper(name) WHERE id > 1;
+DELETE FROM t WHERE id = 3;
+CREATE SOURCE e (id BIGINT, ts TIMESTAMP, name VARCHAR, amount INT, price DECIMAL(10,2), ok BOOLEAN, note VARCHAR,
+  WATERMARK FOR ts AS ts) WITH (connector = 'file', path = 'tests/data/events.csv', format = 'csv', header = 'true');
+CREATE MATERIALIZED VIEW j AS SELECT e.id, e.ts, t.name FROM e JOIN t ON e.id = t.id;
+SELECT * FROM j ORDER BY id;
+SQL
+  "$weir" run "$tmp/tables.sql" --format table --stats-json "$tmp/tables.json" > "$tmp/tables.out" || return 1
+  grep -qx 'INSERT 0 3' "$tmp/tables.out" && grep -qx 'UPDATE 2' "$tmp/tables.out" &&
+    grep -qx 'DELETE 1' "$tmp/tables.out" || { cat "$tmp/tables.out"; return 1; }
+  # The join's watermark is the stream's final one, not "none" (the table has no watermark).
+  grep -A3 '"HashJoin' "$tmp/tables.json" | grep -q '"watermark": "final"\|9223372036854775807' ||
+    { cat "$tmp/tables.json"; return 1; }
+  "$weir" run "$tmp/tables.sql" --format csv > "$tmp/tables.csv" || return 1
+  ! grep -q INSERT "$tmp/tables.csv" || { echo "command tag in csv output"; return 1; }
+  printf 'CREATE TABLE t (a INT PRIMARY KEY);
+INSERT INTO t VALUES (1);
+INSERT INTO t
+  VALUES (1);
+' > "$tmp/dup.sql"
+  if "$weir" run "$tmp/dup.sql" 2> "$tmp/dup.txt"; then echo "exit 0 on a duplicate key"; return 1; fi
+  grep -q '^error: 3:1: duplicate key value violates primary key of table "t": Key (a)=(1) already exists' "$tmp/dup.txt" ||
+    { cat "$tmp/dup.txt"; return 1; }
+}
+check "tables: command tags, DML errors, join watermark past a table" tables_cli
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

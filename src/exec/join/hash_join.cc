@@ -413,10 +413,14 @@ Status HashJoinOperator::SideWatermark() {
   ExpireSide(0);
   ExpireSide(1);
   int64_t wm = kFinalWatermark;
+  bool any = false;
   for (int s = 0; s < (opt_.lookup ? 1 : 2); ++s) {  // a lookup table has no event time
+    const bool ignored = s == 0 ? opt_.left_watermark_ignored : opt_.right_watermark_ignored;
+    if (ignored && !finished_[s]) continue;
+    any = true;
     wm = std::min(wm, finished_[s] ? kFinalWatermark : ports_[s]->watermark_us());
   }
-  if (wm == kNoWatermark) return Status::OK();
+  if (!any || wm == kNoWatermark) return Status::OK();
   return PushWatermark(wm);  // ignores values that do not advance
 }
 

@@ -55,8 +55,9 @@
 //   are both declared append-only (a row, once visible, stays so); an anti join always carries
 //   ops.
 // - Watermarks: the output watermark is min(left, right) input watermark, forwarded when it
-//   advances; a finished input counts as kFinalWatermark. Finish() propagates once both inputs
-//   have finished.
+//   advances; a finished input counts as kFinalWatermark; an unfinished input marked
+//   *_watermark_ignored (a table) does not count. Finish() propagates once both inputs have
+//   finished (a lookup join: once its left input has).
 // - State trimming (HashJoinOptions::Expiry): each kept record stores its expiry time; a
 //   per-side min-heap of expiry times counts the records the other side's watermark has
 //   passed, and once they are half of the side's records (or the other side finished) one sweep
@@ -124,6 +125,10 @@ struct HashJoinOptions {
   };
   Expiry left_expiry;
   Expiry right_expiry;
+  /// Inputs that never carry a watermark (a table): left out of min(left, right) until they
+  /// finish, so a join of a stream with a table does not hold the output watermark back.
+  bool left_watermark_ignored = false;
+  bool right_watermark_ignored = false;
 };
 
 /// Chunked arena of join row records with size-class free lists. References are 64-bit
