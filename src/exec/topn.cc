@@ -30,7 +30,8 @@ void StoreU64(uint8_t* p, uint64_t v) { std::memcpy(p, &v, 8); }
 constexpr size_t kCountOff = 0;   // rows in the partition (u32)
 constexpr size_t kSnapOff = 4;    // batch number of the partition's snapshot (u32), 0 = none
 constexpr size_t kCapOff = 8;     // append-only, N > 1: block capacity in refs (u32)
-constexpr size_t kRefOff = 8;     // append-only, N = 1: the row's record
+constexpr size_t kDedupRefOff = 0;  // append-only, N = 1: the row's record, 0 = none (the whole
+                                    // payload; the snapshot mark lives in the record)
 constexpr size_t kBlockOff = 16;  // append-only, N > 1: the sorted ref block
 constexpr size_t kRootOff = 8;    // retracting: treap root
 constexpr size_t kNthOff = 16;    // retracting: the N-th row, 0 if fewer than N rows
@@ -161,9 +162,9 @@ Result<std::unique_ptr<TopNOperator>> TopNOperator::Make(TopNOptions options) {
     part_types.push_back(DataType::Boolean());
   }
   op->part_keys_ = std::make_unique<KeyEncoder>(part_types);
-  const uint32_t payload_bytes = !o.input_append_only ? 24 : o.limit == 1 ? 16 : 24;
-  op->table_ = HashTable(payload_bytes, op->part_keys_->fixed_key_bytes());
-  op->links_bytes_ = o.input_append_only ? 0 : 16;
+  op->dedup_ = o.input_append_only && o.limit == 1;
+  op->table_ = HashTable(op->dedup_ ? 8 : 24, op->part_keys_->fixed_key_bytes());
+  op->header_bytes_ = !o.input_append_only ? 16 : op->dedup_ ? 4 : 0;
   op->walk_stack_.reserve(256);
   std::vector<DataType> row_types;
   for (const Field& f : in.fields()) row_types.push_back(f.type);
@@ -297,23 +298,27 @@ void TopNOperator::EncodeSortKeys(const RecordBatch& batch, int64_t n) {
 // ---- records --------------------------------------------------------------------------------
 
 TopNOperator::Ref TopNOperator::Rec(uint64_t ref) const {
-  const uint8_t* p = arena_.At(ref) + links_bytes_;
+  const uint8_t* p = arena_.At(ref) + header_bytes_;
   const uint32_t key_len = LoadU32(p), row_len = LoadU32(p + 4);
   return {p + 8, key_len, p + 8 + key_len, row_len};
 }
 
 std::string_view TopNOperator::KeyOf(uint64_t ref) const {
-  const uint8_t* p = arena_.At(ref) + links_bytes_;
+  const uint8_t* p = arena_.At(ref) + header_bytes_;
   return View(p + 8, LoadU32(p));
 }
 
 uint64_t TopNOperator::NewRecord(std::string_view key, std::string_view row) {
   WEIR_CHECK(key.size() + row.size() < RecordArena::kRecordBytesMax - 64);
-  const uint32_t bytes = links_bytes_ + 8 + static_cast<uint32_t>(key.size() + row.size());
+  const uint32_t bytes = header_bytes_ + 8 + static_cast<uint32_t>(key.size() + row.size());
   const uint64_t ref = arena_.Allocate(bytes);
   uint8_t* p = arena_.At(ref);
-  if (links_bytes_) std::memset(p, 0, links_bytes_);
-  p += links_bytes_;
+  if (dedup_) {
+    StoreU32(p, batch_no_);  // created in this batch: the partition's snapshot is taken
+  } else if (header_bytes_) {
+    std::memset(p, 0, header_bytes_);
+  }
+  p += header_bytes_;
   StoreU32(p, static_cast<uint32_t>(key.size()));
   StoreU32(p + 4, static_cast<uint32_t>(row.size()));
   std::memcpy(p + 8, key.data(), key.size());
@@ -324,7 +329,7 @@ uint64_t TopNOperator::NewRecord(std::string_view key, std::string_view row) {
 
 void TopNOperator::FreeRecord(uint64_t ref) {
   const Ref r = Rec(ref);
-  arena_.Free(ref, links_bytes_ + 8 + r.key_len + r.row_len);
+  arena_.Free(ref, header_bytes_ + 8 + r.key_len + r.row_len);
   --rows_;
 }
 
@@ -449,6 +454,11 @@ void TopNOperator::TreapWalk(uint64_t root, std::string_view from, F&& f) {
 // ---- partitions -----------------------------------------------------------------------------
 
 void TopNOperator::CollectTop(const uint8_t* payload, std::vector<Ref>* out) {
+  if (dedup_) {
+    const uint64_t ref = LoadU64(payload + kDedupRefOff);
+    if (ref != 0) out->push_back(Rec(ref));
+    return;
+  }
   const uint32_t count = LoadU32(payload + kCountOff);
   if (count == 0) return;
   const uint32_t limit = static_cast<uint32_t>(std::min<int64_t>(opt_.limit, UINT32_MAX));
@@ -458,8 +468,6 @@ void TopNOperator::CollectTop(const uint8_t* payload, std::vector<Ref>* out) {
       out->push_back(Rec(t));
       return ++k < limit;
     });
-  } else if (opt_.limit == 1) {
-    out->push_back(Rec(LoadU64(payload + kRefOff)));
   } else {
     const uint8_t* block = arena_.At(LoadU64(payload + kBlockOff));
     for (uint32_t i = 0; i < count; ++i) out->push_back(Rec(LoadU64(block + 8 * size_t{i})));
@@ -467,8 +475,15 @@ void TopNOperator::CollectTop(const uint8_t* payload, std::vector<Ref>* out) {
 }
 
 void TopNOperator::Snapshot(uint8_t* payload) {
-  if (LoadU32(payload + kSnapOff) == batch_no_) return;
-  StoreU32(payload + kSnapOff, batch_no_);
+  if (dedup_) {
+    // Dedup takes a snapshot only right before it stores a new record (marked with the batch):
+    // a record from this batch means the snapshot is taken.
+    const uint64_t ref = LoadU64(payload + kDedupRefOff);
+    if (ref != 0 && LoadU32(arena_.At(ref)) == batch_no_) return;
+  } else {
+    if (LoadU32(payload + kSnapOff) == batch_no_) return;
+    StoreU32(payload + kSnapOff, batch_no_);
+  }
   const uint32_t first = static_cast<uint32_t>(snap_.size());
   top_.clear();
   CollectTop(payload, &top_);
@@ -488,20 +503,19 @@ void TopNOperator::Snapshot(uint8_t* payload) {
 // Keeps only the top N: a row that does not beat the N-th is dropped, the N-th row that a new
 // row pushes out is freed.
 void TopNOperator::InsertAppendOnly(uint8_t* payload, std::string_view key, std::string_view row) {
-  const uint32_t count = LoadU32(payload + kCountOff);
-  if (opt_.limit == 1) {
-    if (count == 1) {
-      const uint64_t old = LoadU64(payload + kRefOff);
+  if (dedup_) {
+    const uint64_t old = LoadU64(payload + kDedupRefOff);
+    if (old != 0) {
       if (!(key < KeyOf(old))) return;
       Snapshot(payload);
       FreeRecord(old);
     } else {
       Snapshot(payload);
-      StoreU32(payload + kCountOff, 1);
     }
-    StoreU64(payload + kRefOff, NewRecord(key, row));
+    StoreU64(payload + kDedupRefOff, NewRecord(key, row));
     return;
   }
+  const uint32_t count = LoadU32(payload + kCountOff);
   const uint64_t limit = static_cast<uint64_t>(opt_.limit);
   uint64_t block = LoadU64(payload + kBlockOff);
   uint32_t n = count;
@@ -714,7 +728,13 @@ Status TopNOperator::Push(const RecordBatch& batch) {
         return InvalidArgument("TopN: retraction in input declared append-only ({})", description_);
   }
   if (batch_no_ == UINT32_MAX) {  // snapshot marks wrap: clear them all (once per 2^32 batches)
-    table_.ForEach([](const uint8_t*, uint32_t, uint8_t* payload) { StoreU32(payload + kSnapOff, 0); });
+    table_.ForEach([&](const uint8_t*, uint32_t, uint8_t* payload) {
+      if (!dedup_) {
+        StoreU32(payload + kSnapOff, 0);
+      } else if (const uint64_t ref = LoadU64(payload + kDedupRefOff); ref != 0) {
+        StoreU32(arena_.At(ref), 0);
+      }
+    });
     batch_no_ = 0;
   }
   ++batch_no_;

@@ -31,7 +31,8 @@
 //   columns (decoded column-wise on output).
 //   * Append-only input (input_append_only = true): only the top N rows of a partition are
 //     kept; a row that falls out can never come back and is freed at once. N = 1 (dedup): the
-//     payload is [count u32][snapshot batch u32][record ref u64], one record per partition.
+//     payload is just the record ref (u64), one record per partition, whose header holds the
+//     batch number that created it (the partition's snapshot mark).
 //     N > 1: [count][snapshot batch][capacity u32][-][block ref u64], the block an arena array
 //     of `capacity` (≤ N, doubling) record refs sorted by key; a row that cannot beat the
 //     N-th costs one memcmp, one that enters a binary search and a move of ≤ N refs.
@@ -46,8 +47,8 @@
 // - Bound: append-only input keeps ≤ N rows per partition; retracting input keeps every present
 //   row. Partitions are never evicted in append-only mode (no TTL yet). state_bytes() is what
 //   the state holds: the hash table's slots and key arena plus the record arena's chunks
-//   (about key + row + 8 bytes per row, rounded up to 8, plus 16 bytes of links when
-//   retracting; freed records wait on free lists for reuse, the arena never shrinks).
+//   (about key + row + 8 bytes per row, rounded up to 8, plus 4 for dedup's mark or 16 for the
+//   treap links; freed records wait on free lists for reuse, the arena never shrinks).
 // - Cost per batch: keys encoded and hashed column-wise; per row an O(log k) state operation for
 //   rows that can enter the top N (an append-only row that does not beat the N-th row costs one
 //   memcmp); a retraction scans the rows with an equal order key. The first change to a
@@ -201,7 +202,8 @@ class TopNOperator final : public Operator {
   TopNOptions opt_;
   SchemaPtr out_schema_;
   std::string description_;
-  uint32_t links_bytes_ = 0;  // 16 when retracting (treap links), else 0
+  bool dedup_ = false;          // append-only input and N = 1
+  uint32_t header_bytes_ = 0;  // record bytes before the lengths: treap links, dedup's mark
 
   // state
   HashTable table_{8, 0};
