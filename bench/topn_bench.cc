@@ -5,8 +5,11 @@
 //   BM_TopN/3/10000/1     the same with a row_number column
 //   BM_TopN/1/10000/0     deduplication (N = 1)
 //   BM_TopNRising/3/...   worst case: rising scores under ORDER BY score DESC, every row enters
-//                         its partition's top 3 (a map insert, an eviction, a snapshot and a
-//                         diff per row)
+//                         its partition's top 3 (a sorted insert, an eviction, a snapshot and
+//                         a diff per row)
+//   BM_TopNRising/1/1000000/1  q18's shape: dedup keeping the latest row of 1 M keys (state larger
+//                         than the caches; every row replaces its key's row)
+//   BM_TopN/10/100000/0   q19's shape: top 10 per 100 K partitions
 // Input: BIGINT part, BIGINT score, BIGINT payload; 4096-row batches prepared up front; the
 // operator is warmed up with the same batches before timing, so the state is at steady size.
 #include <benchmark/benchmark.h>
@@ -98,8 +101,8 @@ void Run(benchmark::State& state, bool rising) {
 void BM_TopN(benchmark::State& state) { Run(state, false); }
 void BM_TopNRising(benchmark::State& state) { Run(state, true); }
 
-BENCHMARK(BM_TopN)->Args({3, 10000, 0})->Args({3, 10000, 1})->Args({1, 10000, 0})->Args({3, 100, 0});
-BENCHMARK(BM_TopNRising)->Args({3, 10000, 0})->Args({3, 10000, 1});
+BENCHMARK(BM_TopN)->Args({3, 10000, 0})->Args({3, 10000, 1})->Args({1, 10000, 0})->Args({3, 100, 0})->Args({10, 100000, 0});
+BENCHMARK(BM_TopNRising)->Args({3, 10000, 0})->Args({3, 10000, 1})->Args({1, 1000000, 1});
 
 }  // namespace
 }  // namespace weir

@@ -1,6 +1,7 @@
 #include "exec/topn.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "state/hash.h"
@@ -9,18 +10,34 @@ namespace weir {
 
 namespace {
 
-/// Node handles kept for reuse (bounds the memory of the pool).
-constexpr size_t kNodePoolMax = 4096;
-/// Bytes of a map node besides its strings' heap parts: the red-black links and colour, then
-/// the two std::string objects.
-constexpr size_t kNodeBytes = 4 * sizeof(void*) + 2 * sizeof(std::string);
 /// Arrival number appended to every sort key (big-endian, so bytes order like the number).
 constexpr uint32_t kSeqBytes = 8;
 
-size_t HeapBytes(const std::string& s) {
-  static const size_t sso = std::string().capacity();
-  return s.capacity() > sso ? s.capacity() + 1 : 0;
+uint32_t LoadU32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
 }
+void StoreU32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
+uint64_t LoadU64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+void StoreU64(uint8_t* p, uint64_t v) { std::memcpy(p, &v, 8); }
+
+// Payload fields (see the contract's state layout).
+constexpr size_t kCountOff = 0;   // rows in the partition (u32)
+constexpr size_t kSnapOff = 4;    // batch number of the partition's snapshot (u32), 0 = none
+constexpr size_t kCapOff = 8;     // append-only, N > 1: block capacity in refs (u32)
+constexpr size_t kDedupRefOff = 0;  // append-only, N = 1: the row's record, 0 = none (the whole
+                                    // payload; the snapshot mark lives in the record)
+constexpr size_t kBlockOff = 16;  // append-only, N > 1: the sorted ref block
+constexpr size_t kRootOff = 8;    // retracting: treap root
+constexpr size_t kNthOff = 16;    // retracting: the N-th row, 0 if fewer than N rows
+
+constexpr uint32_t kSmallClasses = 128;  // records of 8..1024 bytes, 8-byte steps
+constexpr uint32_t kClassesMax = kSmallClasses + 22;  // then powers of two up to 2^31
 
 std::string_view View(const uint8_t* p, uint32_t n) {
   return {reinterpret_cast<const char*>(p), n};
@@ -73,6 +90,49 @@ void EncodeFixed(const Column& c, int64_t n, uint8_t null_flag, uint8_t valid_fl
 
 }  // namespace
 
+// ---- RecordArena ----------------------------------------------------------------------------
+
+uint32_t RecordArena::ClassOf(uint32_t bytes) {
+  if (bytes <= 1024) return (bytes + 7) / 8 - 1;
+  return kSmallClasses + static_cast<uint32_t>(std::bit_width(bytes - 1)) - 11;
+}
+
+size_t RecordArena::ClassBytes(uint32_t cls) {
+  return cls < kSmallClasses ? size_t{cls + 1} * 8 : size_t{1} << (cls - kSmallClasses + 11);
+}
+
+uint64_t RecordArena::Allocate(uint32_t bytes) {
+  WEIR_CHECK(bytes >= 1 && bytes <= kRecordBytesMax);
+  const uint32_t cls = ClassOf(bytes);
+  if (free_heads_.empty()) free_heads_.assign(kClassesMax, 0);
+  if (free_heads_[cls] != 0) {
+    const uint64_t ref = free_heads_[cls];
+    free_heads_[cls] = LoadU64(At(ref));
+    return ref;
+  }
+  const size_t size = ClassBytes(cls);
+  if (chunks_.empty() || used_in_last_ + size > last_chunk_bytes_) {
+    size_t chunk = chunks_.empty() ? kFirstChunkBytes : std::min(last_chunk_bytes_ * 2, kChunkBytesMax);
+    chunk = std::max(chunk, size + 8);
+    WEIR_CHECK(chunks_.size() < (size_t{1} << 31));
+    chunks_.push_back(std::make_unique_for_overwrite<uint8_t[]>(chunk));
+    last_chunk_bytes_ = chunk;
+    chunk_bytes_ += chunk;
+    used_in_last_ = 8;  // offset 0 is never handed out, so no reference is 0
+  }
+  const uint64_t ref = (uint64_t{chunks_.size() - 1} << 32) | used_in_last_;
+  used_in_last_ += size;
+  return ref;
+}
+
+void RecordArena::Free(uint64_t ref, uint32_t bytes) {
+  const uint32_t cls = ClassOf(bytes);
+  StoreU64(At(ref), free_heads_[cls]);
+  free_heads_[cls] = ref;
+}
+
+// ---- TopNOperator -----------------------------------------------------------------------------
+
 TopNOperator::~TopNOperator() = default;
 
 Result<std::unique_ptr<TopNOperator>> TopNOperator::Make(TopNOptions options) {
@@ -102,7 +162,10 @@ Result<std::unique_ptr<TopNOperator>> TopNOperator::Make(TopNOptions options) {
     part_types.push_back(DataType::Boolean());
   }
   op->part_keys_ = std::make_unique<KeyEncoder>(part_types);
-  op->table_ = HashTable(8, op->part_keys_->fixed_key_bytes());
+  op->dedup_ = o.input_append_only && o.limit == 1;
+  op->table_ = HashTable(op->dedup_ ? 8 : 24, op->part_keys_->fixed_key_bytes());
+  op->header_bytes_ = !o.input_append_only ? 16 : op->dedup_ ? 4 : 0;
+  op->walk_stack_.reserve(256);
   std::vector<DataType> row_types;
   for (const Field& f : in.fields()) row_types.push_back(f.type);
   op->row_keys_ = std::make_unique<KeyEncoder>(row_types);
@@ -129,13 +192,7 @@ Result<std::unique_ptr<TopNOperator>> TopNOperator::Make(TopNOptions options) {
 
 std::string TopNOperator::Describe() const { return description_; }
 
-size_t TopNOperator::state_bytes() const {
-  size_t bytes = table_.MemoryBytes() + partitions_.capacity() * sizeof(void*) +
-                 partitions_.size() * sizeof(Partition) + heap_string_bytes_ +
-                 (static_cast<size_t>(rows_) + node_pool_.size()) * kNodeBytes;
-  for (const auto& p : partitions_) bytes += HeapBytes(p->key);
-  return bytes;
-}
+size_t TopNOperator::state_bytes() const { return table_.MemoryBytes() + arena_.MemoryBytes(); }
 
 // Normalized sort keys, column at a time: row i's key is written at sort_bytes_[sort_begin_[i]]
 // and is sort_len_[i] bytes long (room is reserved for the worst case, so keys may have gaps).
@@ -238,145 +295,338 @@ void TopNOperator::EncodeSortKeys(const RecordBatch& batch, int64_t n) {
   seq_ += static_cast<uint64_t>(n);
 }
 
-uint32_t TopNOperator::NewPartition(const uint8_t* key, uint32_t len, uint64_t hash) {
-  uint32_t pid;
-  if (!free_partitions_.empty()) {
-    pid = free_partitions_.back();
-    free_partitions_.pop_back();
-  } else {
-    WEIR_CHECK(partitions_.size() < UINT32_MAX - 1);
-    pid = static_cast<uint32_t>(partitions_.size());
-    partitions_.push_back(std::make_unique<Partition>());
-  }
-  Partition& p = *partitions_[pid];
-  p.key.assign(reinterpret_cast<const char*>(key), len);
-  p.hash = hash;
-  p.live = true;
-  p.snapshot_batch = 0;
-  p.last_top = p.rows.end();
-  if (!opt_.input_append_only) created_.push_back(pid);
-  return pid;
+// ---- records --------------------------------------------------------------------------------
+
+TopNOperator::Ref TopNOperator::Rec(uint64_t ref) const {
+  const uint8_t* p = arena_.At(ref) + header_bytes_;
+  const uint32_t key_len = LoadU32(p), row_len = LoadU32(p + 4);
+  return {p + 8, key_len, p + 8 + key_len, row_len};
 }
 
-void TopNOperator::Snapshot(uint32_t pid) {
-  Partition& p = *partitions_[pid];
-  if (p.snapshot_batch == batch_no_) return;
-  p.snapshot_batch = batch_no_;
-  const uint32_t first = static_cast<uint32_t>(snap_.size());
-  int64_t k = 0;
-  for (auto it = p.rows.begin(); it != p.rows.end() && k < opt_.limit; ++it, ++k) {
-    SnapRow s;
-    s.key_offset = static_cast<uint32_t>(snap_bytes_.size());
-    s.key_len = static_cast<uint32_t>(it->first.size());
-    snap_bytes_.insert(snap_bytes_.end(), it->first.begin(), it->first.end());
-    s.row_offset = static_cast<uint32_t>(snap_bytes_.size());
-    s.row_len = static_cast<uint32_t>(it->second.size());
-    snap_bytes_.insert(snap_bytes_.end(), it->second.begin(), it->second.end());
-    snap_.push_back(s);
-  }
-  touched_.push_back({pid, first, static_cast<uint32_t>(snap_.size())});
+std::string_view TopNOperator::KeyOf(uint64_t ref) const {
+  const uint8_t* p = arena_.At(ref) + header_bytes_;
+  return View(p + 8, LoadU32(p));
 }
 
-TopNOperator::RowMap::iterator TopNOperator::Emplace(Partition& p, std::string_view key, std::string_view row) {
+uint64_t TopNOperator::NewRecord(std::string_view key, std::string_view row) {
+  WEIR_CHECK(key.size() + row.size() < RecordArena::kRecordBytesMax - 64);
+  const uint32_t bytes = header_bytes_ + 8 + static_cast<uint32_t>(key.size() + row.size());
+  const uint64_t ref = arena_.Allocate(bytes);
+  uint8_t* p = arena_.At(ref);
+  if (dedup_) {
+    StoreU32(p, batch_no_);  // created in this batch: the partition's snapshot is taken
+  } else if (header_bytes_) {
+    std::memset(p, 0, header_bytes_);
+  }
+  p += header_bytes_;
+  StoreU32(p, static_cast<uint32_t>(key.size()));
+  StoreU32(p + 4, static_cast<uint32_t>(row.size()));
+  std::memcpy(p + 8, key.data(), key.size());
+  if (!row.empty()) std::memcpy(p + 8 + key.size(), row.data(), row.size());
   ++rows_;
-  if (!node_pool_.empty()) {
-    RowMap::node_type nh = std::move(node_pool_.back());
-    node_pool_.pop_back();
-    heap_string_bytes_ -= HeapBytes(nh.key()) + HeapBytes(nh.mapped());
-    nh.key().assign(key);
-    nh.mapped().assign(row);
-    heap_string_bytes_ += HeapBytes(nh.key()) + HeapBytes(nh.mapped());
-    auto r = p.rows.insert(std::move(nh));
-    WEIR_DCHECK(r.inserted);
-    return r.position;
-  }
-  auto r = p.rows.emplace(std::string(key), std::string(row));
-  WEIR_DCHECK(r.second);
-  heap_string_bytes_ += HeapBytes(r.first->first) + HeapBytes(r.first->second);
-  return r.first;
+  return ref;
 }
 
-void TopNOperator::Recycle(Partition& p, RowMap::iterator it) {
+void TopNOperator::FreeRecord(uint64_t ref) {
+  const Ref r = Rec(ref);
+  arena_.Free(ref, header_bytes_ + 8 + r.key_len + r.row_len);
   --rows_;
-  RowMap::node_type nh = p.rows.extract(it);
-  if (node_pool_.size() < kNodePoolMax) {
-    node_pool_.push_back(std::move(nh));
+}
+
+// ---- treap (retracting mode) ----------------------------------------------------------------
+
+uint64_t& TopNOperator::Left(uint64_t ref) const {
+  return *reinterpret_cast<uint64_t*>(arena_.At(ref));  // records are 8-aligned
+}
+
+uint64_t& TopNOperator::Right(uint64_t ref) const {
+  return *reinterpret_cast<uint64_t*>(arena_.At(ref) + 8);
+}
+
+// A hash of the arrival number (the key's last 8 bytes; unique per record): the splitmix64
+// finalizer is a bijection, so priorities never tie.
+uint64_t TopNOperator::Priority(uint64_t ref) const {
+  const std::string_view k = KeyOf(ref);
+  uint64_t z = LoadU64(reinterpret_cast<const uint8_t*>(k.data()) + k.size() - kSeqBytes);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+// Recursion depth is the treap's depth: O(log k) expected (≈ 3 log2 k in practice).
+uint64_t TopNOperator::TreapInsert(uint64_t t, uint64_t r, std::string_view key) {
+  if (t == 0) return r;
+  if (key < KeyOf(t)) {
+    const uint64_t l = TreapInsert(Left(t), r, key);
+    Left(t) = l;
+    if (Priority(l) > Priority(t)) {  // rotate right
+      Left(t) = Right(l);
+      Right(l) = t;
+      return l;
+    }
   } else {
-    heap_string_bytes_ -= HeapBytes(nh.key()) + HeapBytes(nh.mapped());
+    const uint64_t g = TreapInsert(Right(t), r, key);
+    Right(t) = g;
+    if (Priority(g) > Priority(t)) {  // rotate left
+      Right(t) = Left(g);
+      Left(g) = t;
+      return g;
+    }
+  }
+  return t;
+}
+
+uint64_t TopNOperator::TreapMerge(uint64_t a, uint64_t b) {
+  if (a == 0) return b;
+  if (b == 0) return a;
+  if (Priority(a) > Priority(b)) {
+    const uint64_t m = TreapMerge(Right(a), b);
+    Right(a) = m;
+    return a;
+  }
+  const uint64_t m = TreapMerge(a, Left(b));
+  Left(b) = m;
+  return b;
+}
+
+// `key` must be present.
+uint64_t TopNOperator::TreapErase(uint64_t t, std::string_view key) {
+  WEIR_DCHECK(t != 0);
+  const int c = key.compare(KeyOf(t));
+  if (c < 0) {
+    const uint64_t l = TreapErase(Left(t), key);
+    Left(t) = l;
+    return t;
+  }
+  if (c > 0) {
+    const uint64_t g = TreapErase(Right(t), key);
+    Right(t) = g;
+    return t;
+  }
+  return TreapMerge(Left(t), Right(t));
+}
+
+uint64_t TopNOperator::TreapPredecessor(uint64_t t, std::string_view key) const {
+  uint64_t best = 0;
+  while (t != 0) {
+    if (KeyOf(t) < key) {
+      best = t;
+      t = Right(t);
+    } else {
+      t = Left(t);
+    }
+  }
+  return best;
+}
+
+uint64_t TopNOperator::TreapSuccessor(uint64_t t, std::string_view key) const {
+  uint64_t best = 0;
+  while (t != 0) {
+    if (key < KeyOf(t)) {
+      best = t;
+      t = Left(t);
+    } else {
+      t = Right(t);
+    }
+  }
+  return best;
+}
+
+template <typename F>
+void TopNOperator::TreapWalk(uint64_t root, std::string_view from, F&& f) {
+  walk_stack_.clear();
+  for (uint64_t t = root; t != 0;) {
+    if (KeyOf(t) < from) {
+      t = Right(t);
+    } else {
+      walk_stack_.push_back(t);
+      t = Left(t);
+    }
+  }
+  while (!walk_stack_.empty()) {
+    const uint64_t t = walk_stack_.back();
+    walk_stack_.pop_back();
+    if (!f(t)) return;
+    for (uint64_t c = Right(t); c != 0; c = Left(c)) walk_stack_.push_back(c);
   }
 }
 
-void TopNOperator::InsertRow(uint32_t pid, std::string_view key, std::string_view row) {
-  Partition& p = *partitions_[pid];
-  const size_t size = p.rows.size();
-  const size_t limit = static_cast<size_t>(opt_.limit);
-  if (opt_.input_append_only) {
-    // The map is exactly the top N (at most `limit` rows).
-    if (size >= limit) {
-      auto last = std::prev(p.rows.end());
-      if (!(key < std::string_view(last->first))) return;  // can never enter: dropped
-      Snapshot(pid);
-      Recycle(p, last);
-    } else {
-      Snapshot(pid);
-    }
-    Emplace(p, key, row);
+// ---- partitions -----------------------------------------------------------------------------
+
+void TopNOperator::CollectTop(const uint8_t* payload, std::vector<Ref>* out) {
+  if (dedup_) {
+    const uint64_t ref = LoadU64(payload + kDedupRefOff);
+    if (ref != 0) out->push_back(Rec(ref));
     return;
   }
-  const bool affects = size < limit || key < std::string_view(p.last_top->first);
-  if (affects) Snapshot(pid);
-  Emplace(p, key, row);
-  if (size < limit) {
-    if (size + 1 == limit) p.last_top = std::prev(p.rows.end());
-  } else if (affects) {
-    p.last_top = std::prev(p.last_top);  // the old N-th row moved to N + 1
+  const uint32_t count = LoadU32(payload + kCountOff);
+  if (count == 0) return;
+  const uint32_t limit = static_cast<uint32_t>(std::min<int64_t>(opt_.limit, UINT32_MAX));
+  if (!opt_.input_append_only) {
+    uint32_t k = 0;
+    TreapWalk(LoadU64(payload + kRootOff), std::string_view(), [&](uint64_t t) {
+      out->push_back(Rec(t));
+      return ++k < limit;
+    });
+  } else {
+    const uint8_t* block = arena_.At(LoadU64(payload + kBlockOff));
+    for (uint32_t i = 0; i < count; ++i) out->push_back(Rec(LoadU64(block + 8 * size_t{i})));
   }
 }
 
-void TopNOperator::RetractRow(uint32_t pid, std::string_view key, std::string_view row) {
-  Partition& p = *partitions_[pid];
+void TopNOperator::Snapshot(uint8_t* payload) {
+  if (dedup_) {
+    // Dedup takes a snapshot only right before it stores a new record (marked with the batch):
+    // a record from this batch means the snapshot is taken.
+    const uint64_t ref = LoadU64(payload + kDedupRefOff);
+    if (ref != 0 && LoadU32(arena_.At(ref)) == batch_no_) return;
+  } else {
+    if (LoadU32(payload + kSnapOff) == batch_no_) return;
+    StoreU32(payload + kSnapOff, batch_no_);
+  }
+  const uint32_t first = static_cast<uint32_t>(snap_.size());
+  top_.clear();
+  CollectTop(payload, &top_);
+  for (const Ref& r : top_) {
+    SnapRow s;
+    s.key_offset = static_cast<uint32_t>(snap_bytes_.size());
+    s.key_len = r.key_len;
+    snap_bytes_.insert(snap_bytes_.end(), r.key, r.key + r.key_len);
+    s.row_offset = static_cast<uint32_t>(snap_bytes_.size());
+    s.row_len = r.row_len;
+    snap_bytes_.insert(snap_bytes_.end(), r.row, r.row + r.row_len);
+    snap_.push_back(s);
+  }
+  touched_.push_back({payload, first, static_cast<uint32_t>(snap_.size())});
+}
+
+// Keeps only the top N: a row that does not beat the N-th is dropped, the N-th row that a new
+// row pushes out is freed.
+void TopNOperator::InsertAppendOnly(uint8_t* payload, std::string_view key, std::string_view row) {
+  if (dedup_) {
+    const uint64_t old = LoadU64(payload + kDedupRefOff);
+    if (old != 0) {
+      if (!(key < KeyOf(old))) return;
+      Snapshot(payload);
+      FreeRecord(old);
+    } else {
+      Snapshot(payload);
+    }
+    StoreU64(payload + kDedupRefOff, NewRecord(key, row));
+    return;
+  }
+  const uint32_t count = LoadU32(payload + kCountOff);
+  const uint64_t limit = static_cast<uint64_t>(opt_.limit);
+  uint64_t block = LoadU64(payload + kBlockOff);
+  uint32_t n = count;
+  if (n == limit) {
+    const uint64_t last = LoadU64(arena_.At(block) + 8 * size_t{n - 1});
+    if (!(key < KeyOf(last))) return;
+    Snapshot(payload);
+    FreeRecord(last);
+    --n;
+  } else {
+    Snapshot(payload);
+    const uint32_t cap = LoadU32(payload + kCapOff);
+    if (n == cap) {  // grow the block: double, at most N refs
+      const uint32_t new_cap = static_cast<uint32_t>(std::min<uint64_t>(limit, std::max<uint64_t>(2, 2 * uint64_t{cap})));
+      const uint64_t grown = arena_.Allocate(8 * new_cap);
+      if (cap != 0) {
+        std::memcpy(arena_.At(grown), arena_.At(block), 8 * size_t{n});
+        arena_.Free(block, 8 * cap);
+      }
+      block = grown;
+      StoreU64(payload + kBlockOff, block);
+      StoreU32(payload + kCapOff, new_cap);
+    }
+  }
+  uint8_t* refs = arena_.At(block);
+  // Binary search for the first row ordered after the new one (keys are unique).
+  uint32_t lo = 0, hi = n;
+  while (lo < hi) {
+    const uint32_t mid = (lo + hi) / 2;
+    if (key < KeyOf(LoadU64(refs + 8 * size_t{mid}))) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  std::memmove(refs + 8 * size_t{lo} + 8, refs + 8 * size_t{lo}, 8 * size_t{n - lo});
+  StoreU64(refs + 8 * size_t{lo}, NewRecord(key, row));
+  StoreU32(payload + kCountOff, n + 1);
+}
+
+void TopNOperator::InsertRetracting(uint8_t* payload, std::string_view key, std::string_view row) {
+  const uint32_t size = LoadU32(payload + kCountOff);
+  WEIR_CHECK(size < UINT32_MAX);
+  const uint64_t limit = static_cast<uint64_t>(opt_.limit);
+  const uint64_t nth = LoadU64(payload + kNthOff);
+  const bool affects = size < limit || key < KeyOf(nth);
+  if (affects) Snapshot(payload);
+  const uint64_t r = NewRecord(key, row);
+  const uint64_t root = TreapInsert(LoadU64(payload + kRootOff), r, key);
+  StoreU64(payload + kRootOff, root);
+  StoreU32(payload + kCountOff, size + 1);
+  if (size < limit) {
+    if (size + 1 == limit) {  // now exactly N rows: the N-th is the last
+      uint64_t t = root;
+      while (Right(t) != 0) t = Right(t);
+      StoreU64(payload + kNthOff, t);
+    }
+  } else if (affects) {
+    // The old N-th row moved to N + 1; its predecessor (possibly the new row) is the N-th.
+    StoreU64(payload + kNthOff, TreapPredecessor(root, KeyOf(nth)));
+  }
+}
+
+void TopNOperator::Retract(uint8_t* payload, std::string_view key, std::string_view row) {
+  const uint32_t size = LoadU32(payload + kCountOff);
   // Rows with the same order key are contiguous (they differ only in the arrival suffix); the
   // last byte-identical one is the most recent instance.
   const std::string_view prefix = key.substr(0, key.size() - kSeqBytes);
-  auto found = p.rows.end();
-  for (auto it = p.rows.lower_bound(prefix); it != p.rows.end() && it->first.starts_with(prefix); ++it)
-    if (it->second == row) found = it;
-  if (found == p.rows.end()) {
+  uint64_t found = 0;
+  if (size != 0) {
+    TreapWalk(LoadU64(payload + kRootOff), prefix, [&](uint64_t t) {
+      const Ref r = Rec(t);
+      const std::string_view k = View(r.key, r.key_len);
+      if (!k.starts_with(prefix)) return false;
+      if (View(r.row, r.row_len) == row) found = t;
+      return true;
+    });
+  }
+  if (found == 0) {
     ++retractions_ignored_;
     return;
   }
-  const size_t limit = static_cast<size_t>(opt_.limit);
-  if (p.rows.size() <= limit) {
-    Snapshot(pid);
-    Recycle(p, found);
-    p.last_top = p.rows.end();  // fewer than N rows now
-    return;
-  }
-  if (std::string_view(found->first) <= std::string_view(p.last_top->first)) {
-    Snapshot(pid);
-    auto next = std::next(p.last_top);  // row N + 1 moves up
-    Recycle(p, found);
-    p.last_top = next;
+  const uint64_t limit = static_cast<uint64_t>(opt_.limit);
+  const std::string_view found_key = KeyOf(found);
+  uint64_t root = LoadU64(payload + kRootOff);
+  if (size <= limit) {
+    Snapshot(payload);
+    StoreU64(payload + kNthOff, 0);  // fewer than N rows now
   } else {
-    Recycle(p, found);
+    const uint64_t nth = LoadU64(payload + kNthOff);
+    if (found_key <= KeyOf(nth)) {
+      Snapshot(payload);
+      StoreU64(payload + kNthOff, TreapSuccessor(root, KeyOf(nth)));  // row N + 1 moves up
+    }
   }
+  root = TreapErase(root, found_key);
+  StoreU64(payload + kRootOff, root);
+  StoreU32(payload + kCountOff, size - 1);
+  FreeRecord(found);
 }
 
 // Appends to out_rows_ the content-level difference between the partition's snapshot (old top
 // N) and its current top N: `-` rows, then `+` rows.
 void TopNOperator::Diff(const Touched& t) {
-  const Partition& p = *partitions_[t.partition];
   olds_.clear();
   news_.clear();
   for (uint32_t s = t.snap_begin; s < t.snap_end; ++s) {
     const SnapRow& r = snap_[s];
     olds_.push_back({snap_bytes_.data() + r.key_offset, r.key_len, snap_bytes_.data() + r.row_offset, r.row_len});
   }
-  int64_t k = 0;
-  for (auto it = p.rows.begin(); it != p.rows.end() && k < opt_.limit; ++it, ++k) {
-    news_.push_back({reinterpret_cast<const uint8_t*>(it->first.data()), static_cast<uint32_t>(it->first.size()),
-                     reinterpret_cast<const uint8_t*>(it->second.data()), static_cast<uint32_t>(it->second.size())});
-  }
+  CollectTop(t.payload, &news_);
   auto same_row = [](const Ref& a, const Ref& b) {
     return View(a.row, a.row_len) == View(b.row, b.row_len);
   };
@@ -477,9 +727,20 @@ Status TopNOperator::Push(const RecordBatch& batch) {
       if (ops[i] == Op::kDelete)
         return InvalidArgument("TopN: retraction in input declared append-only ({})", description_);
   }
+  if (batch_no_ == UINT32_MAX) {  // snapshot marks wrap: clear them all (once per 2^32 batches)
+    table_.ForEach([&](const uint8_t*, uint32_t, uint8_t* payload) {
+      if (!dedup_) {
+        StoreU32(payload + kSnapOff, 0);
+      } else if (const uint64_t ref = LoadU64(payload + kDedupRefOff); ref != 0) {
+        StoreU32(arena_.At(ref), 0);
+      }
+    });
+    batch_no_ = 0;
+  }
   ++batch_no_;
 
-  // 1. Partition of each row: encode and hash the partition columns, then one batch lookup.
+  // 1. Partition of each row: encode and hash the partition columns, then one batch lookup
+  //    (the n payload pointers stay valid together until step 5's erases).
   col_ptrs_.clear();
   if (constant_key_) {
     constant_key_->SetConstantLength(n);
@@ -492,17 +753,6 @@ Status TopNOperator::Push(const RecordBatch& batch) {
   for (size_t k = 0; k < col_ptrs_.size(); ++k) HashColumn(*col_ptrs_[k], n, k > 0, hashes_.data());
   payloads_.resize(sn);
   table_.FindOrInsertBatch(*part_keys_, hashes_.data(), n, payloads_.data(), nullptr);
-  row_pid_.resize(sn);
-  for (size_t i = 0; i < sn; ++i) {
-    uint32_t v;
-    std::memcpy(&v, payloads_[i], 4);
-    if (v == 0) {
-      v = NewPartition(part_keys_->key(static_cast<int64_t>(i)), part_keys_->key_len(static_cast<int64_t>(i)),
-                       hashes_[i]) + 1;
-      std::memcpy(payloads_[i], &v, 4);
-    }
-    row_pid_[i] = v - 1;
-  }
 
   // 2. Sort keys and row images, column-wise.
   EncodeSortKeys(batch, n);
@@ -515,13 +765,15 @@ Status TopNOperator::Push(const RecordBatch& batch) {
   snap_.clear();
   snap_bytes_.clear();
   for (int64_t i = 0; i < n; ++i) {
-    const std::string_view key = View(sort_bytes_.data() + sort_begin_[static_cast<size_t>(i)],
-                                      sort_len_[static_cast<size_t>(i)]);
+    const size_t si = static_cast<size_t>(i);
+    const std::string_view key = View(sort_bytes_.data() + sort_begin_[si], sort_len_[si]);
     const std::string_view row = View(row_keys_->key(i), row_keys_->key_len(i));
-    if (ops && ops[i] == Op::kDelete) {
-      RetractRow(row_pid_[static_cast<size_t>(i)], key, row);
+    if (opt_.input_append_only) {
+      InsertAppendOnly(payloads_[si], key, row);
+    } else if (ops && ops[i] == Op::kDelete) {
+      Retract(payloads_[si], key, row);
     } else {
-      InsertRow(row_pid_[static_cast<size_t>(i)], key, row);
+      InsertRetracting(payloads_[si], key, row);
     }
   }
 
@@ -530,19 +782,14 @@ Status TopNOperator::Push(const RecordBatch& batch) {
   for (const Touched& t : touched_) Diff(t);
   Status st = Emit();
 
-  // 5. Partitions emptied by retractions (or created by an unmatched one) are freed.
+  // 5. Partitions emptied by retractions (or created by an unmatched one) are erased: first
+  //    find them all (an erase moves other entries, so payload pointers die), then erase.
   if (!opt_.input_append_only) {
-    auto release = [&](uint32_t pid) {
-      Partition& p = *partitions_[pid];
-      if (!p.live || !p.rows.empty()) return;
-      table_.Erase(reinterpret_cast<const uint8_t*>(p.key.data()), static_cast<uint32_t>(p.key.size()), p.hash);
-      p.live = false;
-      p.last_top = p.rows.end();
-      free_partitions_.push_back(pid);
-    };
-    for (const Touched& t : touched_) release(t.partition);
-    for (uint32_t pid : created_) release(pid);
-    created_.clear();
+    emptied_.clear();
+    for (int64_t i = 0; i < n; ++i)
+      if (LoadU32(payloads_[static_cast<size_t>(i)] + kCountOff) == 0) emptied_.push_back(i);
+    for (int64_t i : emptied_)  // a partition with several such rows is erased by the first
+      table_.Erase(part_keys_->key(i), part_keys_->key_len(i), hashes_[static_cast<size_t>(i)]);
   }
   return st;
 }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "counting_malloc.h"
+#include "test_util.h"
 
 namespace weir {
 namespace {
@@ -498,6 +499,75 @@ TEST(TopN, RandomizedAgainstReference) {
   }
 }
 
+/// Retracting input with large partitions (hundreds of rows each): exercises the treap's
+/// rotations, the N-th-row tracking and refills from deep in a partition; ties are common
+/// (a narrow order column), and so are NULLs.
+TEST(TopN, RandomizedLargeRetractingPartitions) {
+  const uint64_t seed = Seed();
+  std::printf("TopN large-partition seed: %llu (set WEIR_TEST_SEED to replay)\n", static_cast<unsigned long long>(seed));
+  std::mt19937_64 rng(seed);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<uint64_t>(n)); };
+  const SchemaPtr schema = std::make_shared<Schema>(std::vector<Field>{
+      {"p", DataType::Int64()}, {"o", DataType::Int64()}, {"s", DataType::Varchar()}, {"v", DataType::Int64()}});
+  for (int config = 0; config < 12; ++config) {
+    TopNOptions o;
+    o.input_schema = schema;
+    if (pick(2) == 0) o.partition_columns = {0};
+    o.order.push_back({1, pick(2) == 0, pick(2) == 0});
+    if (pick(2) == 0) o.order.push_back({2, pick(2) == 0, pick(2) == 0});
+    static const int64_t kLimits[] = {1, 3, 10, 100};
+    o.limit = kLimits[pick(4)];
+    o.with_row_number = pick(2) == 0;
+    o.input_append_only = false;
+    auto op = MakeOp(o);
+    SCOPED_TRACE(fmt::format("seed {} config {}: {}", seed, config, op->Describe()));
+    Capture cap(schema->num_fields());
+    op->set_output(&cap);
+    Reference ref(o);
+    std::vector<Row> live;
+    std::map<std::string, int> accumulated;
+    const int order_values = 1 + pick(300);
+    for (int b = 0; b < 40; ++b) {
+      std::vector<Row> rows;
+      std::vector<Op> ops;
+      const int n = 1 + pick(b < 10 ? 300 : 120);
+      for (int i = 0; i < n; ++i) {
+        // Grow to a few hundred rows per partition, then churn around that size.
+        const bool del = !live.empty() && pick(1000) < (live.size() > 600 ? 600 : 250);
+        if (del) {
+          const size_t k = static_cast<size_t>(pick(static_cast<int>(live.size())));
+          rows.push_back(live[k]);
+          live.erase(live.begin() + static_cast<long>(k));
+          ops.push_back(Op::kDelete);
+        } else {
+          Row r{I(pick(2)), pick(20) == 0 ? Null() : I(pick(order_values)),
+                pick(10) == 0 ? Null() : S(std::string(static_cast<size_t>(pick(3)), 'a' + static_cast<char>(pick(2)))),
+                I(pick(3))};
+          rows.push_back(r);
+          live.push_back(r);
+          ops.push_back(Op::kInsert);
+        }
+      }
+      for (size_t i = 0; i < rows.size(); ++i) ref.Apply(rows[i], ops[i] == Op::kDelete);
+      ASSERT_OK(op->Push(MakeBatch(schema, rows, &ops)));
+      for (auto& [opk, text] : cap.rows) {
+        if (opk == Op::kDelete) {
+          auto it = accumulated.find(text);
+          ASSERT_TRUE(it != accumulated.end()) << "batch " << b << ": '-' of a row not in the output: " << text;
+          if (--it->second == 0) accumulated.erase(it);
+        } else {
+          ++accumulated[text];
+        }
+      }
+      cap.rows.clear();
+      ASSERT_EQ(accumulated, ref.TopN()) << "batch " << b;
+      ASSERT_EQ(op->rows(), static_cast<int64_t>(live.size()));
+      ASSERT_EQ(static_cast<size_t>(op->partitions()), ref.partitions());
+      ASSERT_EQ(op->retractions_ignored(), 0);
+    }
+  }
+}
+
 // ---- allocation ------------------------------------------------------------------------------
 
 #ifndef WEIR_NO_MALLOC_INTERPOSE
@@ -547,6 +617,51 @@ void CheckSteadyStateAllocations(bool with_row_number) {
 TEST(TopNAllocation, AppendOnlySteadyStateAllocatesNothing) {
   CheckSteadyStateAllocations(false);
   CheckSteadyStateAllocations(true);
+}
+
+// Deduplication over append-only input (q18's shape: the last row per key): once every key has
+// its partition, 10x the events cost the same number of allocations as 1x (none).
+TEST(TopNAllocation, DedupAllocationsDoNotGrowWithEvents) {
+  TopNOptions o;
+  o.input_schema = BenchSchema();
+  o.partition_columns = {0};
+  o.order = {{1, true, false}};  // score DESC over rising scores: every row replaces its key's
+  o.limit = 1;
+  o.with_row_number = true;
+  auto op = MakeOp(o);
+  CountSink sink;
+  op->set_output(&sink);
+  constexpr int64_t kKeys = 20'000;
+  std::mt19937_64 rng(7);
+  int64_t next = 0;
+  // Warm-up: every key gets its partition (rows 0..kKeys-1 in order), then random traffic.
+  {
+    RecordBatch b(BenchSchema());
+    for (int c = 0; c < 3; ++c) b.columns().push_back(std::make_shared<Column>(DataType::Int64()));
+    for (int64_t k = 0; k < kKeys; ++k) {
+      b.columns()[0]->Append<int64_t>(k);
+      b.columns()[1]->Append<int64_t>(next++);
+      b.columns()[2]->Append<int64_t>(k);
+    }
+    b.set_num_rows(kKeys);
+    ASSERT_OK(op->Push(b));
+  }
+  for (int k = 0; k < 4; ++k) ASSERT_OK(op->Push(ScoreBatch(4096, kKeys, rng, true, &next)));
+  auto measure = [&](int batches) {
+    std::vector<RecordBatch> in;
+    for (int k = 0; k < batches; ++k) in.push_back(ScoreBatch(4096, kKeys, rng, k % 3 != 2, &next));
+    const int64_t before = weir_test::AllocationCount();
+    for (const RecordBatch& b : in) EXPECT_TRUE(op->Push(b).ok());
+    return weir_test::AllocationCount() - before;
+  };
+  const int64_t one = measure(5);
+  const int64_t ten = measure(50);
+  std::printf("TopN dedup: %lld allocations for 20 K events, %lld for 200 K events\n", static_cast<long long>(one),
+              static_cast<long long>(ten));
+  EXPECT_EQ(one, ten);
+  EXPECT_EQ(ten, 0);
+  EXPECT_EQ(op->rows(), kKeys);
+  EXPECT_EQ(op->partitions(), kKeys);
 }
 
 TEST(TopNAllocation, RetractingUpdatesReuseNodes) {
