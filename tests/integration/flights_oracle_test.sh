@@ -90,5 +90,14 @@ check "inner join of a source with a view" compare_view join2 \
 check "unbounded GROUP BY (changelog)" compare_view groupby \
   "CREATE MATERIALIZED VIEW v AS SELECT origin, destination, count(*) AS n, sum(delay) AS total_delay, min(distance) AS d FROM flights GROUP BY origin, destination" \
   "SELECT origin, destination, count(*) AS n, sum(delay) AS total_delay, min(distance) AS d FROM $from GROUP BY ALL"
+check "interval self-join (next departures 1-3 minutes after a long delay), state trimmed" compare_view interval \
+  "CREATE MATERIALIZED VIEW v AS SELECT a.date, a.origin, a.delay, b.date AS next_date, b.destination FROM flights a JOIN flights b ON a.origin = b.origin AND b.date BETWEEN a.date + INTERVAL '1' MINUTE AND a.date + INTERVAL '3' MINUTE WHERE a.delay > 600" \
+  "SELECT a.date, a.origin, a.delay, b.date AS next_date, b.destination FROM $from a JOIN $from b ON a.origin = b.origin AND b.date BETWEEN a.date + INTERVAL 1 MINUTE AND a.date + INTERVAL 3 MINUTE WHERE a.delay > 600"
+check "ASOF JOIN (latest earlier flight bound for each delayed departure's origin)" compare_view asof \
+  "CREATE MATERIALIZED VIEW v AS SELECT f.date, f.origin, f.destination, f.delay, g.date AS inbound_date FROM flights f ASOF JOIN flights g ON f.origin = g.destination AND f.date > g.date WHERE f.delay > 600" \
+  "SELECT f.date, f.origin, f.destination, f.delay, g.date AS inbound_date FROM $from f ASOF JOIN $from g ON f.origin = g.destination AND f.date > g.date WHERE f.delay > 600"
+check "ASOF LEFT JOIN" compare_view asof_left \
+  "CREATE MATERIALIZED VIEW v AS SELECT f.date, f.origin, f.delay, g.date AS inbound_date FROM flights f ASOF LEFT JOIN flights g ON f.origin = g.destination AND f.date >= g.date WHERE f.delay > 900" \
+  "SELECT f.date, f.origin, f.delay, g.date AS inbound_date FROM $from f ASOF LEFT JOIN $from g ON f.origin = g.destination AND f.date >= g.date WHERE f.delay > 900"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
