@@ -749,6 +749,63 @@ TEST(HashJoin, SteadyStateProbeAndInsertAllocateNothing) {
     EXPECT_LE(small, 2) << JoinTypeName(c.type) << (c.push_right ? " right" : " left");
   }
 }
+// Interval join with state trimming in steady state: every round pushes 1,024 rows per side at
+// later times and advances both watermarks, so rows expire and are swept while new ones arrive.
+int64_t CountIntervalRounds(int rounds) {
+  auto side = [](const std::string& p) {
+    return std::make_shared<Schema>(std::vector<Field>{{p + "k", DataType::Int64()}, {p + "t", DataType::Timestamp()}});
+  };
+  HashJoinOptions o;
+  o.type = JoinType::kInner;
+  o.left_schema = side("l");
+  o.right_schema = side("r");
+  o.left_keys = {0};
+  o.right_keys = {0};
+  o.left_append_only = o.right_append_only = true;
+  o.left_expiry = {1, 100};  // r.t <= l.t + 100
+  o.right_expiry = {1, 0};   // l.t <= r.t
+  auto join = HashJoinOperator::Make(std::move(o));
+  EXPECT_TRUE(join.ok());
+  CountingSink sink;
+  (*join)->set_output(&sink);
+  auto make = [&](const SchemaPtr& schema) {
+    RecordBatch b(schema);
+    auto k = std::make_shared<Column>(DataType::Int64());
+    auto t = std::make_shared<Column>(DataType::Timestamp());
+    for (int64_t i = 0; i < 1024; ++i) {
+      k->Append<int64_t>(i % 64);
+      t->Append<int64_t>(0);
+    }
+    b.columns() = {k, t};
+    b.set_num_rows(1024);
+    return b;
+  };
+  RecordBatch lb = make(side("l")), rb = make(side("r"));
+  int64_t before = 0;
+  for (int r = 0; r < rounds + 5; ++r) {
+    if (r == 5) before = weir_test::AllocationCount();  // after warm-up
+    const int64_t base = int64_t{r} * 200;
+    for (RecordBatch* b : {&lb, &rb}) {
+      int64_t* t = b->column(1)->data<int64_t>();
+      for (int64_t i = 0; i < 1024; ++i) t[i] = base + i % 200;
+    }
+    EXPECT_TRUE((*join)->left_input()->Push(lb).ok());
+    EXPECT_TRUE((*join)->right_input()->Push(rb).ok());
+    EXPECT_TRUE((*join)->left_input()->PushWatermark(base + 200).ok());
+    EXPECT_TRUE((*join)->right_input()->PushWatermark(base + 200).ok());
+  }
+  EXPECT_GT((*join)->rows_expired(), 0);
+  EXPECT_GT(sink.rows, 0);
+  return weir_test::AllocationCount() - before;
+}
+
+TEST(HashJoin, SteadyStateIntervalJoinWithExpiryAllocatesNothing) {
+  const int64_t small = CountIntervalRounds(20);
+  const int64_t large = CountIntervalRounds(200);
+  std::printf("interval join: allocations: 20 rounds -> %lld, 200 rounds -> %lld\n",
+              static_cast<long long>(small), static_cast<long long>(large));
+  EXPECT_LE(large - small, 2);
+}
 #else
 TEST(HashJoin, SteadyStateProbeAndInsertAllocateNothing) {
   GTEST_SKIP() << "malloc interposition is off under AddressSanitizer";
