@@ -710,68 +710,67 @@ Status ConfigureStreaming(const PlanPtr& plan, bool snapshot, bool emit_on_windo
   };
   if (unlimited_topn(plan.get()))
     return NotSupported("ROW_NUMBER() needs an enclosing filter `rn <= N` (Top-N) or `rn = 1` (deduplication)");
-  // Find the aggregation (at most one per query for now).
+  // Every aggregation: each is configured on its own (nested ones, and those of the two inputs
+  // of a join, each with its own window).
   std::vector<LogicalPlan*> aggs;
   std::function<void(LogicalPlan*)> find = [&](LogicalPlan* n) {
     if (n->kind == PlanKind::kAggregate) aggs.push_back(n);
     for (auto& in : n->inputs) find(in.get());
   };
   find(plan.get());
-  if (aggs.size() > 1) return NotSupported("nested aggregations are not supported yet; aggregate in a view and query the view");
-  LogicalPlan* agg = aggs.empty() ? nullptr : aggs[0];
   const bool streaming_options = allowed_lateness_us > 0 || !late_sink.empty();
-  if (!agg) {
+  if (aggs.empty()) {
     if (emit_on_window_close) return NotSupported("EMIT ON WINDOW CLOSE needs a windowed aggregate (GROUP BY window_start, window_end)");
     if (streaming_options) return NotSupported("allowed_lateness and late_data apply to windowed aggregates only");
     return Status::OK();
   }
-  // Aggregates nested below another aggregate are not supported yet.
-  for (LogicalPlan* n = agg->inputs[0].get(); n; n = n->inputs.empty() ? nullptr : n->inputs[0].get())
-    if (n->kind == PlanKind::kAggregate) return NotSupported("nested aggregations are not supported yet");
-  // The window node under the aggregate, if any, and what feeds it (its scan: lateness is
-  // judged on the source's rows in arrival order, before any filter).
-  LogicalPlan* win = nullptr;
-  LogicalPlan* win_parent = nullptr;
-  for (LogicalPlan* n = agg; n && !n->inputs.empty(); n = n->inputs[0].get()) {
-    if (n->inputs[0]->kind == PlanKind::kWindow) {
-      win_parent = n;
-      win = n->inputs[0].get();
-      break;
-    }
-  }
   if (snapshot) {
-    agg->emit = AggregateEmit::kOnFinish;
     if (emit_on_window_close || streaming_options)
       return NotSupported("EMIT and lateness options apply to continuous queries only");
+    for (LogicalPlan* agg : aggs) agg->emit = AggregateEmit::kOnFinish;
     ComputeStreamProperties(plan.get());
     return Status::OK();
   }
-  const bool has_watermark = win && win->inputs[0]->watermark_column >= 0 &&
-                             win->inputs[0]->watermark_column == win->window.time_column;
-  if (emit_on_window_close) {
-    if (!agg->windowed)
-      return NotSupported("EMIT ON WINDOW CLOSE needs GROUP BY window_start, window_end of a TUMBLE, HOP or SESSION window");
-    if (!has_watermark)
-      return NotSupported("EMIT ON WINDOW CLOSE needs a watermark on the window's time column (CREATE SOURCE ... WATERMARK FOR col AS ...)");
-    agg->emit = AggregateEmit::kOnWindowClose;
-  } else {
-    agg->emit = AggregateEmit::kOnUpdate;
-  }
-  if (streaming_options && !(agg->windowed && has_watermark))
-    return NotSupported("allowed_lateness and late_data need a windowed aggregate over a source with a watermark on the window's time column");
-  agg->allowed_lateness_us = allowed_lateness_us;
-  if (agg->windowed && has_watermark) {
-    // The window operator drops (or diverts) rows whose windows have closed. It reads the
-    // source's rows directly, in arrival order, so lateness never depends on batching.
-    win->late_check = true;
-    win->allowed_lateness_us = allowed_lateness_us;
-    win->late_sink = late_sink;
-    for (LogicalPlan* n = win; n; n = n->inputs.empty() ? nullptr : n->inputs[0].get()) {
-      if (n->kind != PlanKind::kScan) continue;
-      n->keep_watermark_columns = true;
-      if (!late_sink.empty()) n->keep_all_columns = true;
+  if (streaming_options && aggs.size() > 1)
+    return NotSupported("allowed_lateness and late_data apply to a query with one aggregation; aggregate in a view first");
+  bool any_windowed = false, any_closing = false;
+  for (LogicalPlan* agg : aggs) {
+    // The window node feeding this aggregate (not one below a nested aggregate), if any.
+    LogicalPlan* win = nullptr;
+    for (LogicalPlan* n = agg; n && !n->inputs.empty(); n = n->inputs[0].get()) {
+      if (n->inputs[0]->kind == PlanKind::kAggregate) break;
+      if (n->inputs[0]->kind == PlanKind::kWindow) {
+        win = n->inputs[0].get();
+        break;
+      }
     }
-    (void)win_parent;
+    const bool has_watermark = win && win->inputs[0]->watermark_column >= 0 &&
+                               win->inputs[0]->watermark_column == win->window.time_column;
+    any_windowed |= agg->windowed;
+    // EMIT ON WINDOW CLOSE applies to every windowed aggregate whose window has a watermark.
+    const bool closing = emit_on_window_close && agg->windowed && has_watermark;
+    agg->emit = closing ? AggregateEmit::kOnWindowClose : AggregateEmit::kOnUpdate;
+    any_closing |= closing;
+    if (streaming_options && !(agg->windowed && has_watermark))
+      return NotSupported("allowed_lateness and late_data need a windowed aggregate over a source with a watermark on the window's time column");
+    agg->allowed_lateness_us = allowed_lateness_us;
+    if (agg->windowed && has_watermark) {
+      // The window operator drops (or diverts) rows whose windows have closed. It reads the
+      // source's rows directly, in arrival order, so lateness never depends on batching.
+      win->late_check = true;
+      win->allowed_lateness_us = allowed_lateness_us;
+      win->late_sink = late_sink;
+      for (LogicalPlan* n = win; n; n = n->inputs.empty() ? nullptr : n->inputs[0].get()) {
+        if (n->kind != PlanKind::kScan) continue;
+        n->keep_watermark_columns = true;
+        if (!late_sink.empty()) n->keep_all_columns = true;
+      }
+    }
+  }
+  if (emit_on_window_close && !any_closing) {
+    if (!any_windowed)
+      return NotSupported("EMIT ON WINDOW CLOSE needs GROUP BY window_start, window_end of a TUMBLE, HOP or SESSION window");
+    return NotSupported("EMIT ON WINDOW CLOSE needs a watermark on the window's time column (CREATE SOURCE ... WATERMARK FOR col AS ...)");
   }
   ComputeStreamProperties(plan.get());
   return Status::OK();
