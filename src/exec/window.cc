@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/env.h"
+
 namespace weir {
 
 namespace {
@@ -34,6 +36,7 @@ void WindowOperator::EnableLateCheck(int64_t allowed_lateness_us, ExprPtr waterm
 }
 
 Status WindowOperator::Push(const RecordBatch& batch) {
+  if (spec_.processing_time) return PushProcessingTime(batch);
   const Column& time = *batch.column(static_cast<size_t>(spec_.time_column));
   const int64_t n = batch.num_rows();
   const int64_t per_row = spec_.kind == WindowKind::kHop ? spec_.size_us / spec_.slide_us : 1;
@@ -88,6 +91,33 @@ Status WindowOperator::Push(const RecordBatch& batch) {
   if (out > 0) WEIR_RETURN_IF_ERROR(Emit(batch, out));
   if (late_check_ && !late_rows_.empty()) WEIR_RETURN_IF_ERROR(SendLate(batch, static_cast<int64_t>(late_rows_.size())));
   return Status::OK();
+}
+
+Status WindowOperator::PushProcessingTime(const RecordBatch& batch) {
+  proctime_us_ = std::max(proctime_us_, Env::Default()->NowMicros());
+  const int64_t n = batch.num_rows();
+  const int64_t per_row = spec_.kind == WindowKind::kHop ? spec_.size_us / spec_.slide_us : 1;
+  const int64_t first_start = FloorTo(proctime_us_, spec_.slide_us) - (per_row - 1) * spec_.slide_us;
+  const int64_t chunk_rows = std::max<int64_t>(1, kBatchRowsMax / per_row);
+  sel_.resize(static_cast<size_t>(std::min(n, chunk_rows) * per_row));
+  starts_.resize(sel_.size());
+  for (int64_t begin = 0; begin < n; begin += chunk_rows) {
+    const int64_t end = std::min(n, begin + chunk_rows);
+    int64_t out = 0;
+    for (int64_t k = 0; k < per_row; ++k)  // window-major: each window's rows stay in order
+      for (int64_t i = begin; i < end; ++i) {
+        sel_[static_cast<size_t>(out)] = static_cast<uint32_t>(i);
+        starts_[static_cast<size_t>(out++)] = first_start + k * spec_.slide_us;
+      }
+    if (out > 0) WEIR_RETURN_IF_ERROR(Emit(batch, out));
+  }
+  return output_->PushWatermark(proctime_us_);
+}
+
+Status WindowOperator::OnWatermark(int64_t watermark_us) {
+  // A processing-time window makes its own watermark; only the final one passes through.
+  if (spec_.processing_time && watermark_us != kFinalWatermark) return Status::OK();
+  return Operator::OnWatermark(watermark_us);
 }
 
 Status WindowOperator::SendLate(const RecordBatch& in, int64_t rows) {

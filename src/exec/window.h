@@ -15,6 +15,12 @@
 // received and the running maximum of the source's watermark expression over the rows it has
 // seen. The operator reads the source's rows directly (no filter is pushed below it), so what is
 // late depends only on the order of the source's rows, never on how they were batched.
+// Processing time (TUMBLE/HOP over PROCTIME()): every row of a batch takes the wall clock read
+// once for the batch (Env::NowMicros, never below the previous batch's), and after the batch
+// the operator sends that clock downstream as its watermark, so a window fires once the clock
+// passes its end and a later batch arrives (no timer yet: an idle input holds windows open).
+// Event-time watermarks from the input are not forwarded; the final watermark of a bounded
+// input is, and fires every window. No row is ever late.
 // Allocation-free in steady state (reused columns and index vectors). Single-threaded.
 #pragma once
 
@@ -37,6 +43,7 @@ class WindowOperator final : public Operator {
 
   Status Push(const RecordBatch& batch) override;
   Status Finish() override;
+  Status OnWatermark(int64_t watermark_us) override;
   std::string Describe() const override;
   int64_t rows_dropped() const { return rows_dropped_; }
   /// Rows all of whose windows had closed (dropped or sent to the late-data sink).
@@ -44,6 +51,7 @@ class WindowOperator final : public Operator {
 
  private:
   Status Emit(const RecordBatch& in, int64_t rows);
+  Status PushProcessingTime(const RecordBatch& batch);
   Status SendLate(const RecordBatch& in, int64_t rows);
 
   WindowSpec spec_;
@@ -52,6 +60,7 @@ class WindowOperator final : public Operator {
   std::vector<uint32_t> sel_;     // input row of each output row
   std::vector<int64_t> starts_;   // window start of each output row
   int64_t rows_dropped_ = 0;
+  int64_t proctime_us_ = kNoWatermark;  // processing time: the clock of the last batch
   // lateness
   bool late_check_ = false;
   int64_t lateness_us_ = 0;

@@ -18,7 +18,8 @@ const Table& Registry() {
     for (auto family :
          {fn::ArithmeticFunctions(), fn::ComparisonFunctions(), fn::LogicalFunctions(),
           fn::StringFunctions(), fn::LikeFunctions(), fn::DatetimeFunctions(), fn::MathFunctions(),
-          fn::ConditionalFunctions(), fn::InFunctions()}) {
+          fn::ConditionalFunctions(), fn::InFunctions(), fn::DatetimeFormatFunctions(),
+          fn::RegexpFunctions()}) {
       for (const fn::FunctionDef& def : family) {
         const bool inserted = t->emplace(def.name, def.resolve).second;
         WEIR_CHECK(inserted);

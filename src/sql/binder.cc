@@ -693,11 +693,19 @@ class Binder {
     if (time_arg->node_case == PG_QUERY__NODE__NODE_FUNC_CALL && time_arg->func_call->n_args == 1 &&
         Lower(StringOf(time_arg->func_call->funcname[time_arg->func_call->n_funcname - 1])) == "descriptor")
       time_arg = time_arg->func_call->args[0];
-    WEIR_ASSIGN_OR_RETURN(ExprPtr time, BindExpr(time_arg));
-    if (time->kind != ExprKind::kColumnRef)
-      return BindErr(Location(time_arg), "the time argument of {}() must be a column", upper);
-    if (time->type.id != TypeId::kTimestamp)
-      return BindErr(Location(time_arg), "the time column of {}() must be TIMESTAMP, not {}", upper, time->type.ToString());
+    // PROCTIME(): a processing-time window (the wall clock when a row is processed).
+    const bool proctime = time_arg->node_case == PG_QUERY__NODE__NODE_FUNC_CALL && time_arg->func_call->n_args == 0 &&
+                          Lower(StringOf(time_arg->func_call->funcname[time_arg->func_call->n_funcname - 1])) == "proctime";
+    if (proctime && fname == "session")
+      return Unsupported(Location(time_arg), "SESSION() over PROCTIME() is not supported; use TUMBLE or HOP");
+    ExprPtr time;
+    if (!proctime) {
+      WEIR_ASSIGN_OR_RETURN(time, BindExpr(time_arg));
+      if (time->kind != ExprKind::kColumnRef)
+        return BindErr(Location(time_arg), "the time argument of {}() must be a column or PROCTIME()", upper);
+      if (time->type.id != TypeId::kTimestamp)
+        return BindErr(Location(time_arg), "the time column of {}() must be TIMESTAMP, not {}", upper, time->type.ToString());
+    }
     std::vector<int64_t> sizes;
     for (size_t k = 2; k < want; ++k) {
       WEIR_ASSIGN_OR_RETURN(ExprPtr e, BindExpr(fc->args[k]));
@@ -713,7 +721,8 @@ class Binder {
       sizes.push_back(us);
     }
     WindowSpec spec;
-    spec.time_column = time->column;
+    spec.time_column = proctime ? -1 : time->column;
+    spec.processing_time = proctime;
     if (fname == "tumble") {
       spec.kind = WindowKind::kTumble;
       spec.size_us = spec.slide_us = sizes[0];

@@ -130,6 +130,11 @@ int64_t WindowSpec::LastWindowEnd(int64_t ts) const {
 }
 
 std::string WindowSpec::ToString() const {
+  if (processing_time) {
+    return kind == WindowKind::kHop
+               ? fmt::format("HOP(PROCTIME(), slide={}us, size={}us)", slide_us, size_us)
+               : fmt::format("TUMBLE(PROCTIME(), size={}us)", size_us);
+  }
   switch (kind) {
     case WindowKind::kTumble: return fmt::format("TUMBLE(${}, size={}us)", time_column, size_us);
     case WindowKind::kHop:
@@ -568,12 +573,13 @@ PlanPtr Prune(const PlanPtr& p, const std::vector<bool>& required, std::vector<i
       // Needs what the parent needs of the input columns, plus the time column.
       const size_t in_width = p->inputs[0]->schema->num_fields();
       std::vector<bool> need(required.begin(), required.begin() + static_cast<long>(in_width));
-      need[static_cast<size_t>(p->window.time_column)] = true;
+      if (p->window.time_column >= 0) need[static_cast<size_t>(p->window.time_column)] = true;
       std::vector<int> child_map;
       PlanPtr child = Prune(p->inputs[0], need, &child_map);
       auto node = std::make_shared<LogicalPlan>(*p);
       node->inputs[0] = child;
-      node->window.time_column = child_map[static_cast<size_t>(p->window.time_column)];
+      if (p->window.time_column >= 0)
+        node->window.time_column = child_map[static_cast<size_t>(p->window.time_column)];
       std::vector<Field> fields = child->schema->fields();
       const size_t cw = fields.size();
       fields.push_back(p->schema->field(in_width));
@@ -744,8 +750,10 @@ Status ConfigureStreaming(const PlanPtr& plan, bool snapshot, bool emit_on_windo
         break;
       }
     }
-    const bool has_watermark = win && win->inputs[0]->watermark_column >= 0 &&
-                               win->inputs[0]->watermark_column == win->window.time_column;
+    // A processing-time window carries its own watermark (the wall clock).
+    const bool has_watermark = win && (win->window.processing_time ||
+                                       (win->inputs[0]->watermark_column >= 0 &&
+                                        win->inputs[0]->watermark_column == win->window.time_column));
     any_windowed |= agg->windowed;
     // EMIT ON WINDOW CLOSE applies to every windowed aggregate whose window has a watermark.
     const bool closing = emit_on_window_close && agg->windowed && has_watermark;
@@ -754,7 +762,7 @@ Status ConfigureStreaming(const PlanPtr& plan, bool snapshot, bool emit_on_windo
     if (streaming_options && !(agg->windowed && has_watermark))
       return NotSupported("allowed_lateness and late_data need a windowed aggregate over a source with a watermark on the window's time column");
     agg->allowed_lateness_us = allowed_lateness_us;
-    if (agg->windowed && has_watermark) {
+    if (agg->windowed && has_watermark && !win->window.processing_time) {
       // The window operator drops (or diverts) rows whose windows have closed. It reads the
       // source's rows directly, in arrival order, so lateness never depends on batching.
       win->late_check = true;

@@ -41,6 +41,9 @@ struct WindowSpec {
   int64_t size_us = 0;   // TUMBLE/HOP size
   int64_t slide_us = 0;  // HOP slide (== size for TUMBLE)
   int64_t gap_us = 0;    // SESSION gap
+  /// TUMBLE/HOP over PROCTIME(): rows take the wall clock when processed (time_column = -1)
+  /// and the window operator's watermark is that clock (see exec/window.h).
+  bool processing_time = false;
   /// End of the last window that can contain a row at `ts` (row is late once it has closed).
   int64_t LastWindowEnd(int64_t ts) const;
   std::string ToString() const;

@@ -15,6 +15,7 @@
 
 #include "connectors/file/file_sink.h"
 #include "connectors/file/file_source.h"
+#include "connectors/file/partitioned_sink.h"
 #include "connectors/stdout/stdout_sink.h"
 
 namespace weir {
@@ -339,6 +340,60 @@ TEST_F(FileConnectorTest, FileSinkWritesHeaderOnceAndFlushes) {
   json->reset();  // the destructor closes (and flushes)
   EXPECT_EQ(ReadFile(Path("out.jsonl")),
             "{\"op\":\"+\",\"n\":1,\"s\":\"x,y\"}\n{\"op\":\"-\",\"n\":2,\"s\":null}\n");
+}
+
+TEST_F(FileConnectorTest, PartitionedSinkWritesHiveDirectories) {
+  auto schema = MakeSchema({{"n", DataType::Int64()}, {"dt", DataType::Varchar()},
+                            {"hm", DataType::Varchar()}});
+  auto sink = MakeFileSink(MakeOptions({{"path", Path("out")}, {"partition_by", "dt, hm"},
+                                        {"partitions_open_max", "2"}}),
+                           schema, false);
+  ASSERT_TRUE(sink.ok()) << sink.status().ToString();
+  struct Row {
+    int64_t n;
+    const char* dt;
+    const char* hm;  // nullptr: NULL
+  };
+  auto batch_of = [&](const std::vector<Row>& rows) {
+    RecordBatch b(schema);
+    for (const Field& f : schema->fields()) b.columns().push_back(std::make_shared<Column>(f.type));
+    for (const Row& r : rows) {
+      b.columns()[0]->Append<int64_t>(r.n);
+      b.columns()[1]->AppendString(r.dt);
+      if (r.hm == nullptr) {
+        b.columns()[2]->AppendNull();
+      } else {
+        b.columns()[2]->AppendString(r.hm);
+      }
+    }
+    b.set_num_rows(static_cast<int64_t>(rows.size()));
+    return b;
+  };
+  ASSERT_TRUE((*sink)->Write(batch_of({{1, "2015-07-15", "00:00"}, {2, "2015-07-15", "00:00"},
+                                       {3, "2015-07-15", "00:01"}, {4, "2015-07-15", "00:00"}}))
+                  .ok());
+  // A third partition closes the least recently written one (00:00, written before 00:01 in
+  // the last batch); a later row of 00:00 starts its part-1.
+  ASSERT_TRUE((*sink)->Write(batch_of({{5, "a/b=c", nullptr}})).ok());
+  ASSERT_TRUE((*sink)->Write(batch_of({{6, "2015-07-15", "00:00"}})).ok());
+  ASSERT_TRUE((*sink)->Close().ok());
+  EXPECT_EQ(ReadFile(Path("out/dt=2015-07-15/hm=00%3A00/part-0.csv")), "n\n1\n2\n4\n");
+  EXPECT_EQ(ReadFile(Path("out/dt=2015-07-15/hm=00%3A01/part-0.csv")), "n\n3\n");
+  EXPECT_EQ(ReadFile(Path("out/dt=a%2Fb%3Dc/hm=__HIVE_DEFAULT_PARTITION__/part-0.csv")), "n\n5\n");
+  EXPECT_EQ(ReadFile(Path("out/dt=2015-07-15/hm=00%3A00/part-1.csv")), "n\n6\n");
+  EXPECT_EQ((*sink)->stats().rows_written, 6);
+  EXPECT_EQ(EscapePartitionValue(""), "__HIVE_DEFAULT_PARTITION__");
+  EXPECT_EQ(EscapePartitionValue("a b%#\x01"), "a b%25%23%01");
+
+  // Errors: unknown or repeated column, every column a partition, unsupported type.
+  auto unknown = MakeFileSink(MakeOptions({{"path", Path("o2")}, {"partition_by", "day"}}), schema, false);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().message().substr(0, 45), "partition_by: column \"day\" is not a column of");
+  EXPECT_FALSE(MakeFileSink(MakeOptions({{"path", Path("o3")}, {"partition_by", "dt,dt"}}), schema, false).ok());
+  auto one = MakeSchema({{"dt", DataType::Varchar()}});
+  EXPECT_FALSE(MakeFileSink(MakeOptions({{"path", Path("o4")}, {"partition_by", "dt"}}), one, false).ok());
+  auto dbl = MakeSchema({{"x", DataType::Double()}, {"n", DataType::Int64()}});
+  EXPECT_FALSE(MakeFileSink(MakeOptions({{"path", Path("o5")}, {"partition_by", "x"}}), dbl, false).ok());
 }
 
 TEST_F(FileConnectorTest, FileSinkErrorsNameThePath) {

@@ -754,6 +754,130 @@ TEST(Datetime, ToTimestamp) {
   EXPECT_EQ(Ev("to_timestamp", {F(1e300)}), "error: timestamp out of range: to_timestamp(1e+300)");
 }
 
+// to_char: PostgreSQL 15's template patterns (outputs as PostgreSQL prints them).
+std::string ToChar(std::string ts, std::string fmt) { return Ev("to_char", {Ts(ts), S(fmt)}); }
+
+TEST(Datetime, ToChar) {
+  const std::string t = "2015-07-15 13:04:05.123456";  // a Wednesday, day 196
+  EXPECT_EQ(ToChar(t, "YYYY-MM-DD"), "'2015-07-15'");
+  EXPECT_EQ(ToChar(t, "HH24:MI:SS"), "'13:04:05'");
+  EXPECT_EQ(ToChar(t, "HH:MI"), "'01:04'");  // HH is the 12-hour clock
+  EXPECT_EQ(ToChar(t, "HH12 AM pm"), "'01 PM pm'");
+  EXPECT_EQ(ToChar("2015-07-15 00:30:00", "HH12 HH24 AM"), "'12 00 AM'");
+  EXPECT_EQ(ToChar(t, "hh24:mi:ss.ms.us"), "'13:04:05.123.123456'");  // lower case works too
+  EXPECT_EQ(ToChar(t, "HH:mm"), "'01:07'");  // mm is the month, as in PostgreSQL
+  EXPECT_EQ(ToChar(t, "YYY YY Y DDD D ID Q SSSS"), "'015 15 5 196 4 3 3 47045'");
+  EXPECT_EQ(ToChar(t, "Month|MONTH|month|Mon|MON|mon"), "'July     |JULY     |july     |Jul|JUL|jul'");
+  EXPECT_EQ(ToChar(t, "FMMonth FMDD FMMM FMHH24"), "'July 15 7 13'");
+  EXPECT_EQ(ToChar(t, "Day|Dy|DY|day"), "'Wednesday|Wed|WED|wednesday'");
+  EXPECT_EQ(ToChar(t, "\"quoted YYYY \\\" text\" YYYY, at T!"), "'quoted YYYY \" text 2015, at T!'");
+  EXPECT_EQ(ToChar("0099-01-02 03:04:05", "YYYY-MM-DD"), "'0099-01-02'");
+  EXPECT_EQ(ToChar("1969-12-31 23:59:59.999999", "YYYY-MM-DD HH24:MI:SS.US"),
+            "'1969-12-31 23:59:59.999999'");
+  EXPECT_EQ(ToChar(t, ""), "''");
+  EXPECT_EQ(Ev("to_char", {Null(DataType::Timestamp()), S("YYYY")}), "NULL");
+  EXPECT_EQ(Ev("to_char", {U("2015-07-15 13:04:05"), S("YYYY")}), "'2015'");
+  EXPECT_EQ(TypeOf("to_char", {Ts(t), S("YYYY")}), "VARCHAR");
+  EXPECT_EQ(EvDyn("to_char", {Ts(t), S("YYYY")}),
+            "bind error: to_char: the format must be a constant string");
+  EXPECT_EQ(Ev("to_char", {I64(1), S("YYYY")}),
+            "bind error: function to_char(BIGINT, VARCHAR) does not exist");
+}
+
+// date_format: Flink's DATE_FORMAT with java.text.SimpleDateFormat letters.
+TEST(Datetime, DateFormat) {
+  const Value t = Ts("2015-07-05 03:04:05.123456");  // a Sunday, day 186
+  EXPECT_EQ(Ev("date_format", {t, S("yyyy-MM-dd")}), "'2015-07-05'");
+  EXPECT_EQ(Ev("date_format", {t, S("HH:mm")}), "'03:04'");
+  EXPECT_EQ(Ev("date_format", {t, S("yyyy-MM-dd HH:mm:ss.SSS")}), "'2015-07-05 03:04:05.123'");
+  EXPECT_EQ(Ev("date_format", {t, S("yy M d H h a")}), "'15 7 5 3 3 AM'");
+  EXPECT_EQ(Ev("date_format", {t, S("EEE EEEE MMM MMMM D u")}), "'Sun Sunday Jul July 186 7'");
+  EXPECT_EQ(Ev("date_format", {t, S("'at' HH 'o''clock', ''")}), "'at 03 o''clock, '''");
+  EXPECT_EQ(Ev("date_format", {t, S("yyyy-MM-dd Q")}),
+            "bind error: date_format: illegal pattern character 'Q' in \"yyyy-MM-dd Q\"");
+}
+
+// Batches: rows of many days in one batch, NULLs between them (the per-day cache).
+TEST(Datetime, ToCharBatchAcrossDays) {
+  Column ts(DataType::Timestamp());
+  for (int64_t d = 0; d < 40; ++d) {
+    if (d % 7 == 3) {
+      ts.AppendNull();
+      continue;
+    }
+    ts.Append<int64_t>(d * 86'400'000'000LL * 13 + d * 61'000'000LL);
+  }
+  Value fmt = S("YYYY-MM-DD HH24:MI");
+  Result<FunctionBinding> b =
+      BindFunction("to_char", {ArgInfo{DataType::Timestamp()}, ArgInfo{DataType::Varchar(), &fmt}});
+  ASSERT_TRUE(b.ok());
+  Column f(DataType::Varchar());
+  f.AppendString("YYYY-MM-DD HH24:MI");
+  f.MakeConstant(ts.length());
+  const Column* args[] = {&ts, &f};
+  Column out(DataType::Varchar());
+  KernelContext ctx;
+  ctx.rows = ts.length();
+  ctx.state = b->state.get();
+  ASSERT_TRUE(b->kernel(ctx, args, &out).ok());
+  for (int64_t i = 0; i < ts.length(); ++i) {
+    if (ts.IsNull(i)) {
+      EXPECT_TRUE(out.IsNull(i));
+      continue;
+    }
+    char buf[kTimestampTextMax];
+    const std::string full(buf, FormatTimestamp(ts.Get<int64_t>(i), buf));
+    EXPECT_EQ(out.GetString(i), full.substr(0, 16)) << i;
+  }
+}
+
+TEST(Datetime, Proctime) {
+  Result<FunctionBinding> b = BindFunction("proctime", {});
+  ASSERT_TRUE(b.ok());
+  EXPECT_FALSE(b->deterministic);  // never constant-folded
+  EXPECT_EQ(b->result_type.ToString(), "TIMESTAMP");
+  Column out(DataType::Timestamp());
+  KernelContext ctx;
+  ctx.rows = 100;
+  ASSERT_TRUE(b->kernel(ctx, nullptr, &out).ok());
+  EXPECT_TRUE(out.is_constant());  // one clock read for the whole batch
+  EXPECT_EQ(out.length(), 100);
+  EXPECT_GT(out.Get<int64_t>(0), 1'700'000'000'000'000LL);  // after 2023
+  EXPECT_EQ(Ev("proctime", {I64(1)}), "bind error: function proctime(BIGINT) does not exist");
+}
+
+// ---- regular expressions --------------------------------------------------------------------
+
+TEST(Regexp, Extract) {
+  const std::string url = "https://www.nexmark.com/a/b/c/item.htm?query=1&channel_id=1234&x=y";
+  const std::string pat = "(&|^)channel_id=([^&]*)";
+  EXPECT_EQ(Ev("regexp_extract", {S(url), S(pat), I64(2)}), "'1234'");
+  EXPECT_EQ(Ev("regexp_extract", {S(url), S(pat), I64(1)}), "'&'");
+  EXPECT_EQ(Ev("regexp_extract", {S(url), S(pat), I64(0)}), "'&channel_id=1234'");
+  EXPECT_EQ(Ev("regexp_extract", {S(url), S(pat)}), "'&channel_id=1234'");  // default: group 0
+  EXPECT_EQ(Ev("regexp_extract", {S("channel_id=7"), S(pat), I64(2)}), "'7'");  // ^ alternative
+  EXPECT_EQ(Ev("regexp_extract", {S("https://x/?query=1"), S(pat), I64(2)}), "NULL");  // no match
+  EXPECT_EQ(Ev("regexp_extract", {S("b"), S("(a)|b"), I64(1)}), "NULL");  // group not taking part
+  EXPECT_EQ(Ev("regexp_extract", {S("x=;"), S("x=([^;]*)"), I64(1)}), "''");  // empty match
+  EXPECT_EQ(Ev("regexp_extract", {S("ünï 42"), S("[0-9]+")}), "'42'");
+  EXPECT_EQ(Ev("regexp_extract", {Null(DataType::Varchar()), S(pat), I64(2)}), "NULL");
+  EXPECT_EQ(Ev("regexp_extract", {S(url), S(pat), I64(3)}),
+            "bind error: regexp_extract: group 3 does not exist in \"(&|^)channel_id=([^&]*)\" (2 capture groups)");
+  EXPECT_EQ(Ev("regexp_extract", {S(url), S("(unclosed")})
+                .rfind("bind error: regexp_extract: invalid regular expression \"(unclosed\": ", 0),
+            0u);
+  EXPECT_EQ(EvDyn("regexp_extract", {S(url), S(pat)}),
+            "bind error: regexp_extract: the pattern must be a constant string");
+}
+
+TEST(Regexp, Like) {
+  EXPECT_EQ(Ev("regexp_like", {S("Google"), S("^(Google|Apple)$")}), "true");
+  EXPECT_EQ(Ev("regexp_like", {S("channel-12"), S("^(Google|Apple)$")}), "false");
+  EXPECT_EQ(Ev("regexp_like", {S("abc"), S("B")}), "false");
+  EXPECT_EQ(Ev("regexp_like", {S("abc"), S("(?i)B")}), "true");
+  EXPECT_EQ(Ev("regexp_like", {Null(DataType::Varchar()), S("a")}), "NULL");
+}
+
 TEST(Datetime, ExtractInterval) {
   EXPECT_EQ(Extract("year", Iv("2 years 3 months")), "2");
   EXPECT_EQ(Extract("month", Iv("2 years 3 months")), "3");

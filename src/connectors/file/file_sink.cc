@@ -1,5 +1,7 @@
 #include "connectors/file/file_sink.h"
 
+#include "connectors/file/partitioned_sink.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
@@ -71,6 +73,7 @@ Status EncodedFdSink::Close() {
 
 Result<std::unique_ptr<Sink>> MakeFileSink(const Options& options, SchemaPtr schema,
                                            bool changelog) {
+  if (options.Has("partition_by")) return MakePartitionedFileSink(options, std::move(schema), changelog);
   WEIR_ASSIGN_OR_RETURN(std::string path, options.GetRequired("path"));
   WEIR_ASSIGN_OR_RETURN(std::string format, options.GetEnum("format", "csv", {"csv", "json"}));
   WEIR_ASSIGN_OR_RETURN(std::unique_ptr<Encoder> encoder,

@@ -45,6 +45,8 @@ std::span<const FunctionDef> DatetimeFunctions();
 std::span<const FunctionDef> MathFunctions();
 std::span<const FunctionDef> ConditionalFunctions();
 std::span<const FunctionDef> InFunctions();
+std::span<const FunctionDef> DatetimeFormatFunctions();
+std::span<const FunctionDef> RegexpFunctions();
 
 /// Builds a binding.
 FunctionBinding MakeBinding(std::string_view name, DataType result, std::vector<DataType> arg_types,
