@@ -193,6 +193,14 @@ bool ColumnPlusConstant(const Expr& e, int* column, int64_t* constant_us) {
   return false;
 }
 
+bool IsDeterministic(const Expr& e) {
+  bool det = true;
+  VisitExpr(std::make_shared<Expr>(e), [&](const Expr& x) {
+    if (x.kind == ExprKind::kCall && !x.fn.deterministic) det = false;
+  });
+  return det;
+}
+
 void AddBound(std::vector<TimeBound>* bounds, TimeBound b) {
   for (TimeBound& x : *bounds) {
     if (x.column == b.column) {
@@ -470,7 +478,10 @@ PlanPtr PushDownFilters(PlanPtr p) {
       }
     };
     split(p->predicate);
-    std::vector<ExprPtr> left, right, keep;
+    std::vector<ExprPtr> left, right, keep, both;
+    // An inner join evaluates conjuncts over both sides as its residual (the same rows, and the
+    // residual is where interval conditions bound the join's state); not an ASOF join's.
+    const bool to_residual = child->join_kind == JoinKind::kInner && !child->asof;
     const bool push_left = child->join_kind == JoinKind::kInner || child->join_kind == JoinKind::kLeft ||
                            child->join_kind == JoinKind::kSemi || child->join_kind == JoinKind::kAnti;
     // Not below an ASOF join's right side: filtering first would pick the latest *matching* row.
@@ -482,15 +493,17 @@ PlanPtr PushDownFilters(PlanPtr p) {
       bool uses_r = std::find(used.begin() + static_cast<long>(lw), used.end(), true) != used.end();
       if (uses_l && !uses_r && push_left) left.push_back(c);
       else if (uses_r && !uses_l && push_right) right.push_back(c);
+      else if (uses_l && uses_r && to_residual && IsDeterministic(*c)) both.push_back(c);
       else keep.push_back(c);
     }
-    if (left.empty() && right.empty()) return p;
+    if (left.empty() && right.empty() && both.empty()) return p;
     auto node = std::make_shared<LogicalPlan>(*child);
     auto conj = [](std::vector<ExprPtr> v) {
       ExprPtr acc = v[0];
       for (size_t i = 1; i < v.size(); ++i) acc = And(acc, v[i]);
       return acc;
     };
+    if (!both.empty()) node->residual = node->residual ? And(node->residual, conj(both)) : conj(both);
     if (!left.empty()) node->inputs[0] = PushDownFilters(MakeFilter(child->inputs[0], conj(left)));
     if (!right.empty()) {
       std::vector<int> shift(child->schema->num_fields(), -1);
