@@ -129,6 +129,15 @@ ExprPtr SubstituteColumns(const ExprPtr& e, const std::vector<ExprPtr>& replacem
   return copy;
 }
 
+void SplitConjuncts(const ExprPtr& e, std::vector<ExprPtr>* out) {
+  if (e->kind == ExprKind::kCall && e->fn.name == "and" && e->args.size() == 2) {
+    SplitConjuncts(e->args[0], out);
+    SplitConjuncts(e->args[1], out);
+  } else {
+    out->push_back(e);
+  }
+}
+
 void CollectColumns(const Expr& e, std::vector<bool>* used) {
   if (e.kind == ExprKind::kColumnRef) (*used)[static_cast<size_t>(e.column)] = true;
   for (const auto& a : e.args) CollectColumns(*a, used);

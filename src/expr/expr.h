@@ -56,6 +56,8 @@ ExprPtr RemapColumns(const ExprPtr& e, const std::vector<int>& mapping);
 /// Returns `e` with every column ref c replaced by replacements[c] (filter push-down through a
 /// projection).
 ExprPtr SubstituteColumns(const ExprPtr& e, const std::vector<ExprPtr>& replacements);
+/// Appends the conjuncts of `e` (the operands of nested `and` calls, left to right) to `out`.
+void SplitConjuncts(const ExprPtr& e, std::vector<ExprPtr>* out);
 /// Marks in `used` (sized to the input width) every column `e` reads.
 void CollectColumns(const Expr& e, std::vector<bool>* used);
 

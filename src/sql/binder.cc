@@ -795,15 +795,7 @@ class Binder {
     const LogicalPlan* n = plan.get();
     int col = -1;
     std::vector<ExprPtr> conjuncts;
-    std::function<void(const ExprPtr&)> split = [&](const ExprPtr& e) {
-      if (e->kind == ExprKind::kCall && e->fn.name == "and" && e->args.size() == 2) {
-        split(e->args[0]);
-        split(e->args[1]);
-      } else {
-        conjuncts.push_back(e);
-      }
-    };
-    split(pred);
+    SplitConjuncts(pred, &conjuncts);
     for (const ExprPtr& c : conjuncts) {
       if (c->kind != ExprKind::kCall || c->args.size() != 2) continue;
       const Expr& a = *c->args[0];
@@ -879,15 +871,7 @@ class Binder {
     if (!cond) return BindErr(loc, "an EXISTS subquery needs a condition relating it to the outer query");
     // Inner-only conjuncts filter the subquery's relation.
     std::vector<ExprPtr> conjuncts, inner_only, rest;
-    std::function<void(const ExprPtr&)> split = [&](const ExprPtr& e) {
-      if (e->kind == ExprKind::kCall && e->fn.name == "and" && e->args.size() == 2) {
-        split(e->args[0]);
-        split(e->args[1]);
-      } else {
-        conjuncts.push_back(e);
-      }
-    };
-    split(cond);
+    SplitConjuncts(cond, &conjuncts);
     for (const ExprPtr& c : conjuncts) {
       std::vector<bool> used(ow + iw, false);
       CollectColumns(*c, &used);
@@ -934,15 +918,7 @@ class Binder {
   Result<PlanPtr> MakeAsofJoinPlan(PlanPtr left, PlanPtr right, JoinKind kind, ExprPtr cond, int32_t location) {
     const int lw = static_cast<int>(left->schema->num_fields());
     std::vector<ExprPtr> conjuncts;
-    std::function<void(const ExprPtr&)> split = [&](const ExprPtr& e) {
-      if (e->kind == ExprKind::kCall && e->fn.name == "and" && e->args.size() == 2) {
-        split(e->args[0]);
-        split(e->args[1]);
-      } else {
-        conjuncts.push_back(e);
-      }
-    };
-    if (cond) split(cond);
+    if (cond) SplitConjuncts(cond, &conjuncts);
     int lt = -1, rt = -1;
     bool strict = false;
     ExprPtr rest;
@@ -993,15 +969,7 @@ class Binder {
     const size_t lw = left->schema->num_fields();
     const size_t rw = right->schema->num_fields();
     std::vector<ExprPtr> conjuncts;
-    std::function<void(const ExprPtr&)> split = [&](const ExprPtr& e) {
-      if (e->kind == ExprKind::kCall && e->fn.name == "and" && e->args.size() == 2) {
-        split(e->args[0]);
-        split(e->args[1]);
-      } else {
-        conjuncts.push_back(e);
-      }
-    };
-    if (cond) split(cond);
+    if (cond) SplitConjuncts(cond, &conjuncts);
     auto side_of = [&](const Expr& e) {  // 1 = left only, 2 = right only, 3 = both, 0 = none
       std::vector<bool> used(lw + rw, false);
       CollectColumns(e, &used);

@@ -217,16 +217,6 @@ const TimeBound* FindBound(const std::vector<TimeBound>& bounds, int column) {
   return nullptr;
 }
 
-// Splits a conjunction into its conjuncts.
-void Conjuncts(const ExprPtr& e, std::vector<const Expr*>* out) {
-  if (e->kind == ExprKind::kCall && e->fn.name == "and" && e->args.size() == 2) {
-    Conjuncts(e->args[0], out);
-    Conjuncts(e->args[1], out);
-    return;
-  }
-  out->push_back(e.get());
-}
-
 // Trimming of side `s` (0 left, 1 right) of join `p`: a kept row r can be dropped once the other
 // side's watermark W has passed r[y] + c - d, when the join condition implies
 // `other.x <= r.y + c` and the other side's bound says future rows have other.x >= W + d.
@@ -258,9 +248,9 @@ JoinExpiry DeriveJoinExpiry(const LogicalPlan& p, int s) {
     if (s == 0) consider(r, 0, l, 0); else consider(l, 0, r, 0);
   }
   if (p.residual) {
-    std::vector<const Expr*> cs;
-    Conjuncts(p.residual, &cs);
-    for (const Expr* c : cs) {
+    std::vector<ExprPtr> cs;
+    SplitConjuncts(p.residual, &cs);
+    for (const ExprPtr& c : cs) {
       if (c->kind != ExprKind::kCall || c->args.size() != 2) continue;
       const std::string& f = c->fn.name;
       int a_col, b_col;
@@ -469,15 +459,7 @@ PlanPtr PushDownFilters(PlanPtr p) {
     // the left side of inner/left joins, the right side of inner/right joins.
     const size_t lw = child->inputs[0]->schema->num_fields();
     std::vector<ExprPtr> conjuncts;
-    std::function<void(const ExprPtr&)> split = [&](const ExprPtr& e) {
-      if (e->kind == ExprKind::kCall && e->fn.name == "and" && e->args.size() == 2) {
-        split(e->args[0]);
-        split(e->args[1]);
-      } else {
-        conjuncts.push_back(e);
-      }
-    };
-    split(p->predicate);
+    SplitConjuncts(p->predicate, &conjuncts);
     std::vector<ExprPtr> left, right, keep, both;
     // An inner join evaluates conjuncts over both sides as its residual (the same rows, and the
     // residual is where interval conditions bound the join's state); not an ASOF join's.
