@@ -13,6 +13,7 @@
 
 #include "batch/record_batch.h"
 #include "common/status.h"
+#include "state/snapshot.h"
 
 namespace weir {
 
@@ -43,6 +44,25 @@ class Operator {
   virtual Status Finish() { return output_ ? output_->Finish() : Status::OK(); }
   /// One-line description for EXPLAIN.
   virtual std::string Describe() const = 0;
+
+  /// Checkpoints. SnapshotState writes everything the operator needs to continue exactly where
+  /// it is (its keyed state, buffered rows, counters that affect output); RestoreState reads it
+  /// into a freshly built operator of the same plan, before any input. Called on the pipeline
+  /// thread between batches — every input delivered so far has been processed, which is what an
+  /// aligned barrier guarantees (docs/checkpoint-format.md). The base class's last watermark is
+  /// saved by the caller (watermark_us() / RestoreWatermark()). Stateless operators keep the
+  /// defaults (nothing written). Errors: a reader error (corrupt or mismatched state) as
+  /// kDataError.
+  virtual Status SnapshotState(StateWriter* w) const {
+    (void)w;
+    return Status::OK();
+  }
+  virtual Status RestoreState(StateReader* r) {
+    (void)r;
+    return Status::OK();
+  }
+  /// Sets the last watermark without calling OnWatermark (restoring a checkpoint).
+  void RestoreWatermark(int64_t watermark_us) { watermark_us_ = watermark_us; }
 
   void set_output(Operator* o) { output_ = o; }
   Operator* output() const { return output_; }
