@@ -31,7 +31,8 @@
 // docs/checkpoint-format.md, "Recovery rules").
 //
 // Ownership: the store owns DIR exclusively (one store per directory, no inter-process lock yet),
-// a writer thread, and the blobs of the write in flight; it does not own the Env.
+// a writer thread (nice +5: it yields the CPU to the pipeline), and the blobs of the write in
+// flight; it does not own the Env.
 // Thread-safety: WriteAsync, PollDurable and WaitDurable belong to one thread (the checkpoint
 // coordinator). latest() and Read() may be called from any thread, also while a write is in
 // flight, but Read(e) races with the retention of epoch e: read only epochs the store will keep
