@@ -360,7 +360,7 @@ Result<std::unique_ptr<CheckpointStore>> CheckpointStore::Open(Env* env, std::st
           WEIR_RETURN_IF_ERROR(ReadExact(*f, pack_path, 0, kPackHeaderBytes, h, "pack header"));
           if (std::memcmp(h, kPackMagic, 8) != 0 ||
               crc32c::Unmask(GetU32(h + 28)) != crc32c::Value(h, 28) ||
-              GetU64(h + 16) != r.pack_epoch) {
+              GetU32(h + 8) != kFormatVersion || GetU64(h + 16) != r.pack_epoch) {
             return DataError("checkpoint {}: damaged pack header at offset 0", pack_path);
           }
           it = pack_bytes.emplace(r.pack_epoch, size).first;
