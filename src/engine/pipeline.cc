@@ -62,6 +62,75 @@ std::string Pipeline::Explain(const std::function<std::string(const LogicalPlan&
   return out;
 }
 
+std::string_view OperatorKind(const Operator& op) {
+  if (dynamic_cast<const HashAggregateOperator*>(&op)) return "HashAggregate";
+  if (dynamic_cast<const HashJoinOperator*>(&op)) return "HashJoin";
+  if (dynamic_cast<const AsofJoinOperator*>(&op)) return "AsofJoin";
+  if (dynamic_cast<const TopNOperator*>(&op)) return "TopN";
+  if (dynamic_cast<const WindowOperator*>(&op)) return "Window";
+  if (dynamic_cast<const UnionAllOperator*>(&op)) return "UnionAll";
+  if (dynamic_cast<const FilterOperator*>(&op)) return "Filter";
+  if (dynamic_cast<const ProjectOperator*>(&op)) return "Project";
+  if (dynamic_cast<const SortOperator*>(&op)) return "Sort";
+  if (dynamic_cast<const LimitOperator*>(&op)) return "Limit";
+  if (dynamic_cast<const ConsolidateOperator*>(&op)) return "Consolidate";
+  if (dynamic_cast<const MaterializeOperator*>(&op)) return "Materialize";
+  if (dynamic_cast<const SinkOperator*>(&op)) return "Sink";
+  if (dynamic_cast<const CollectOperator*>(&op)) return "Collect";
+  if (dynamic_cast<const ColumnSelectOperator*>(&op)) return "ColumnSelect";
+  if (dynamic_cast<const FanOutOperator*>(&op)) return "FanOut";
+  return "Operator";
+}
+
+Status Pipeline::SnapshotState(StateWriter* w) const {
+  w->Begin("pipeline");
+  w->U64(ops.size());
+  for (const auto& op : ops) {
+    w->Begin(OperatorKind(*op));
+    w->I64(op->watermark_us());
+    WEIR_RETURN_IF_ERROR(op->SnapshotState(w));
+    w->End();
+  }
+  w->End();
+  return Status::OK();
+}
+
+Status Pipeline::RestoreState(StateReader* r) {
+  r->Begin("pipeline");
+  const uint64_t n = r->U64();
+  if (!r->ok()) return r->status();
+  if (n != ops.size()) {
+    return DataError("state does not match the pipeline: it has {} operators, checkpoint has {}", ops.size(), n);
+  }
+  for (size_t i = 0; i < ops.size(); ++i) {
+    Operator& op = *ops[i];
+    const std::string_view kind = OperatorKind(op);
+    // The section by hand, to name both kinds on a mismatch: tag, length, body.
+    const std::string_view tag = r->Bytes();
+    const uint64_t len = r->U64();
+    if (!r->ok()) return r->status();
+    if (tag != kind) {
+      return DataError("state does not match the pipeline: operator {} is {}, checkpoint has {}", i, kind, tag);
+    }
+    if (len > r->remaining()) {
+      r->Fail(fmt::format("operator {} ({}) section is longer than the snapshot", i, kind));
+      return r->status();
+    }
+    StateReader sub(r->Raw(static_cast<size_t>(len)), fmt::format("operator {} ({})", i, kind));
+    const int64_t watermark_us = sub.I64();
+    Status st = sub.ok() ? op.RestoreState(&sub) : sub.status();
+    if (st.ok() && !sub.ok()) st = sub.status();
+    if (st.ok() && !sub.at_end()) {
+      sub.Fail("state not read to its end");
+      st = sub.status();
+    }
+    if (!st.ok()) return st.code() == StatusCode::kDataError ? st : st.WithPrefix(fmt::format("operator {} ({}): ", i, kind));
+    op.RestoreWatermark(watermark_us);
+  }
+  r->End();
+  return r->status();
+}
+
 namespace {
 
 // True when every scan under `n` reads a table: such an input never carries a watermark.

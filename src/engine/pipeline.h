@@ -57,9 +57,27 @@ struct Pipeline {
     return true;
   }
   bool ReadsRelation(const std::string& lower_name) const;
+
+  /// Checkpoints (docs/operator-state.md). Writes a "pipeline" section: the operator count,
+  /// then for every operator of `ops` in order (leaf first, terminal last — the same order for
+  /// the same plan) a section tagged with its kind (OperatorKind) holding its last watermark
+  /// (i64) and its SnapshotState bytes. Call between batches on the pipeline thread.
+  Status SnapshotState(StateWriter* w) const;
+  /// Restores a freshly built pipeline of the same SQL before any input: checks the operator
+  /// count and every operator's kind, then restores each operator's watermark
+  /// (RestoreWatermark, no OnWatermark) and state. Errors (kDataError): "state does not match
+  /// the pipeline: operator 3 is HashJoin, checkpoint has TopN" / "... has 5 operators,
+  /// checkpoint has 4", or an operator's own error prefixed with "operator N (Kind): ". After
+  /// an error the pipeline is unusable (drop it).
+  Status RestoreState(StateReader* r);
   /// EXPLAIN text: the operator tree, root first; `scan_detail(scan node)` adds text to scans.
   std::string Explain(const std::function<std::string(const LogicalPlan&)>& scan_detail) const;
 };
+
+/// The operator's kind as a checkpoint tag and in messages: "HashAggregate", "HashJoin",
+/// "AsofJoin", "TopN", "Window", "UnionAll", "Filter", "Project", "Sort", "Limit",
+/// "Consolidate", "Materialize", "Sink", "Collect", "ColumnSelect", "FanOut", or "Operator".
+std::string_view OperatorKind(const Operator& op);
 
 /// Resolves a late-data sink name to the operator that writes it (rows of `schema`).
 using LateSinkResolver = std::function<Result<Operator*>(const std::string& sink, SchemaPtr schema)>;

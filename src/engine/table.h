@@ -54,6 +54,12 @@ class Table {
   /// Pushes the current contents into `in` (a new subscriber), as inserts.
   Status Backfill(Operator* in) const;
 
+  /// Checkpoints: the table's rows and key index (TableStorage::SnapshotState). Restore
+  /// replaces them without pushing anything to subscribers: the pipelines reading the table
+  /// restore their own state from the same checkpoint. Errors: kDataError (table then empty).
+  void SnapshotState(StateWriter* w) const { storage_.SnapshotState(w); }
+  Status RestoreState(StateReader* r) { return storage_.RestoreState(r); }
+
  private:
   /// Finds the live rows matching `where` (null: all): ids and their rows gathered into
   /// old_rows_; with `sets`, also computes the new rows into new_rows_.

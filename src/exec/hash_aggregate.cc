@@ -65,6 +65,7 @@ Result<std::unique_ptr<HashAggregateOperator>> HashAggregateOperator::Make(const
       op->distinct_keys_.push_back(std::make_unique<KeyEncoder>(dtypes));
     }
     slot.offset = offset;
+    op->out_of_line_ |= slot.fn->has_out_of_line_state();
     offset += (slot.fn->state_bytes() + 7) / 8 * 8;
     op->aggs_.push_back(std::move(slot));
   }
@@ -555,5 +556,185 @@ int64_t HashAggregateOperator::groups() const {
 }
 
 std::string HashAggregateOperator::Describe() const { return description_; }
+
+// ---- checkpoints ------------------------------------------------------------------------------
+
+void HashAggregateOperator::ScrubStates(uint8_t* state) const {
+  for (const AggSlot& a : aggs_)
+    if (a.fn->has_out_of_line_state()) a.fn->ScrubState(state + a.offset);
+}
+
+void HashAggregateOperator::SaveStates(const uint8_t* state, StateWriter* w) const {
+  for (const AggSlot& a : aggs_)
+    if (a.fn->has_out_of_line_state()) a.fn->SaveState(state + a.offset, w);
+}
+
+void HashAggregateOperator::LoadStates(uint8_t* state, StateReader* r) const {
+  for (const AggSlot& a : aggs_)
+    if (a.fn->has_out_of_line_state()) a.fn->LoadState(state + a.offset, r);
+}
+
+Status HashAggregateOperator::SnapshotState(StateWriter* w) const {
+  w->Begin("hash_aggregate");
+  w->I64(rows_late_);
+  w->I64(min_session_end_);
+  w->U64(windows_.size());
+  for (const auto& [start, win] : windows_) {
+    w->I64(win->start);
+    w->I64(win->end);
+    if (sessions()) {
+      // The payload's SessionList* is not written; each group's list follows in slot order.
+      win->groups->Snapshot(w, [](uint8_t* payload) { std::memset(payload + 16, 0, 8); });
+    } else if (out_of_line_) {
+      win->groups->Snapshot(w, [this](uint8_t* payload) { ScrubStates(payload); });
+    } else {
+      win->groups->Snapshot(w);
+    }
+    for (const auto& d : win->distinct) d->Snapshot(w);
+    if (sessions()) {
+      std::vector<uint8_t> copy(payload_bytes_);
+      win->groups->ForEach([&](const uint8_t*, uint32_t, uint8_t* payload) {
+        const SessionList* list = *reinterpret_cast<SessionList* const*>(payload + 16);
+        w->Bool(list != nullptr);
+        if (!list) return;
+        w->U64(list->size());
+        for (const Session& s : *list) {
+          w->I64(s.start);
+          w->I64(s.end);
+          w->Bool(s.emitted);
+          std::memcpy(copy.data(), s.state.get(), payload_bytes_);
+          ScrubStates(copy.data());
+          w->Raw(copy.data(), payload_bytes_);
+          SaveStates(s.state.get(), w);
+        }
+      });
+    } else if (out_of_line_) {
+      win->groups->ForEach([&](const uint8_t*, uint32_t, uint8_t* payload) { SaveStates(payload, w); });
+    }
+  }
+  // The recycled tables' capacities: a window opened later reuses them, and a table's
+  // capacity decides its slot order, hence the order a closing window emits its groups in.
+  w->U64(pool_.size());
+  for (const auto& node : pool_) {
+    w->U64(node.mapped()->groups->capacity());
+    for (const auto& d : node.mapped()->distinct) w->U64(d->capacity());
+  }
+  w->End();
+  return Status::OK();
+}
+
+Status HashAggregateOperator::RestoreState(StateReader* r) {
+  if (!windows_.empty()) return Internal("hash aggregate: RestoreState on an operator that has state");
+  r->Begin("hash_aggregate");
+  const int64_t rows_late = r->I64();
+  const int64_t min_session_end = r->I64();
+  const uint64_t nwindows = r->U64();
+  if (!r->ok()) return r->status();
+  if (nwindows > r->remaining() / 16 || (!windowed_ && nwindows > 1) || (sessions() && nwindows > 1)) {
+    r->Fail("hash aggregate: invalid window count");
+    return r->status();
+  }
+  int64_t prev_start = INT64_MIN;
+  for (uint64_t k = 0; k < nwindows; ++k) {
+    const int64_t start = r->I64();
+    const int64_t end = r->I64();
+    if (!r->ok()) return r->status();
+    if ((k > 0 && start <= prev_start) || (windowed_ && !sessions() && end != WindowEnd(start))) {
+      r->Fail("hash aggregate: invalid window bounds");
+      return r->status();
+    }
+    prev_start = start;
+    Window* win = GetWindow(start);
+    win->end = end;
+    WEIR_RETURN_IF_ERROR(win->groups->Restore(r));
+    // Pointer-holding bytes were zero when written; make sure (a corrupt snapshot must not leave
+    // a stray address for the destructor) before loading the out-of-line parts into them.
+    if (sessions()) {
+      win->groups->ForEach([](const uint8_t*, uint32_t, uint8_t* payload) { std::memset(payload + 16, 0, 8); });
+    } else if (out_of_line_) {
+      win->groups->ForEach([this](const uint8_t*, uint32_t, uint8_t* payload) { ScrubStates(payload); });
+    }
+    for (auto& d : win->distinct) WEIR_RETURN_IF_ERROR(d->Restore(r));
+    if (sessions()) {
+      win->groups->ForEach([&](const uint8_t*, uint32_t, uint8_t* payload) {
+        SessionList*& list = *reinterpret_cast<SessionList**>(payload + 16);
+        list = nullptr;
+        if (!r->ok() || !r->Bool()) return;
+        const uint64_t n = r->U64();
+        if (!r->ok()) return;
+        if (n > r->remaining() / (17 + payload_bytes_)) {
+          r->Fail("hash aggregate: session count exceeds the snapshot");
+          return;
+        }
+        list = new SessionList();
+        list->reserve(n);
+        for (uint64_t i = 0; i < n && r->ok(); ++i) {
+          Session s;
+          s.start = r->I64();
+          s.end = r->I64();
+          s.emitted = r->Bool();
+          std::string_view raw = r->Raw(payload_bytes_);
+          if (!r->ok()) return;
+          if (s.end < s.start || (!list->empty() && list->back().end > s.start)) {
+            r->Fail("hash aggregate: sessions out of order");
+            return;
+          }
+          s.state.reset(new uint8_t[payload_bytes_]);
+          std::memcpy(s.state.get(), raw.data(), payload_bytes_);
+          ScrubStates(s.state.get());
+          list->push_back(std::move(s));
+          LoadStates(list->back().state.get(), r);
+        }
+      });
+    } else if (out_of_line_) {
+      win->groups->ForEach([&](const uint8_t*, uint32_t, uint8_t* payload) {
+        if (r->ok()) LoadStates(payload, r);
+      });
+    }
+    if (!r->ok()) return r->status();
+  }
+  const uint64_t pooled = r->U64();
+  if (!r->ok()) return r->status();
+  if (pooled > r->remaining() / 8) {
+    r->Fail("hash aggregate: pool size exceeds the snapshot");
+    return r->status();
+  }
+  // Capacities are not backed by snapshot bytes: tables are re-created only while their slot
+  // arrays stay within a bound (4 x the snapshot or 256 MiB); beyond it a later window starts
+  // small (same results, possibly another emission order within a window).
+  const size_t budget_bytes = std::max<size_t>(size_t{256} << 20, 4 * r->remaining());
+  size_t used_bytes = 0;
+  WindowMap tmp;
+  for (uint64_t k = 0; k < pooled && r->ok(); ++k) {
+    auto win = std::make_unique<Window>();
+    const uint64_t cap = r->U64();
+    win->groups = std::make_unique<HashTable>(payload_bytes_, fixed_key_bytes_);
+    std::vector<uint64_t> dcaps;
+    for (size_t d = 0; d < distinct_keys_.size(); ++d) dcaps.push_back(r->U64());
+    if (!r->ok()) break;
+    auto fits = [&](uint64_t c, size_t slot_guess) {
+      return c <= HashTable::kCapacityMax && used_bytes + c * slot_guess <= budget_bytes;
+    };
+    if (fits(cap, payload_bytes_ + 32)) {
+      win->groups->Reserve(cap * HashTable::kLoadNum / HashTable::kLoadDen);
+      used_bytes += cap * (payload_bytes_ + 32);
+    }
+    for (size_t d = 0; d < distinct_keys_.size(); ++d) {
+      const auto& dk = distinct_keys_[d];
+      win->distinct.push_back(std::make_unique<HashTable>(8, dk->fixed() ? dk->fixed_key_bytes() : 0));
+      if (fits(dcaps[d], 40)) {
+        win->distinct.back()->Reserve(dcaps[d] * HashTable::kLoadNum / HashTable::kLoadDen);
+        used_bytes += dcaps[d] * 40;
+      }
+    }
+    tmp.emplace(0, std::move(win));
+    pool_.push_back(tmp.extract(tmp.begin()));
+  }
+  r->End();
+  if (!r->ok()) return r->status();
+  rows_late_ = rows_late;
+  min_session_end_ = min_session_end;
+  return Status::OK();
+}
 
 }  // namespace weir

@@ -57,6 +57,13 @@ class HashAggregateOperator final : public Operator {
   Status OnWatermark(int64_t watermark_us) override;
   Status Finish() override;
   std::string Describe() const override;
+  /// Checkpoints (docs/operator-state.md): per open window its bounds, its group table and
+  /// DISTINCT tables as raw HashTable dumps (accumulator states inline in the payloads), then
+  /// the out-of-line parts in slot order: VARCHAR / retractable min/max states and, for
+  /// SESSION windows, each group's session list (bounds, emitted flag, state bytes). Plus the
+  /// late-row counter. Restore expects a fresh operator of the same plan.
+  Status SnapshotState(StateWriter* w) const override;
+  Status RestoreState(StateReader* r) override;
 
   /// Bytes held by group and distinct tables.
   size_t state_bytes() const;
@@ -107,6 +114,11 @@ class HashAggregateOperator final : public Operator {
   Status DistinctMask(const AggSlot& a, const RecordBatch& batch, int64_t n, const Op* ops);
   Status FlushOutput();
   void DestroyStates(uint8_t* payload);
+  /// Checkpoint helpers for one state area (a group payload or a session's state).
+  void ScrubStates(uint8_t* state) const;
+  void SaveStates(const uint8_t* state, StateWriter* w) const;
+  void LoadStates(uint8_t* state, StateReader* r) const;
+  bool out_of_line_ = false;  // some aggregate keeps out-of-line state
   int64_t WindowEnd(int64_t start) const { return start + spec_.size_us; }
 
   // configuration

@@ -1,5 +1,7 @@
 #include "exec/table_store.h"
 
+#include "state/column_snapshot.h"
+
 namespace weir {
 
 void TableStore::Append(const RecordBatch& batch) {
@@ -28,4 +30,36 @@ size_t TableStore::MemoryBytes() const {
   return bytes;
 }
 
+
+void TableStore::SnapshotState(StateWriter* w) const {
+  w->Begin("table_store");
+  w->U64(chunks_.size());
+  for (const auto& ch : chunks_) SnapshotBatch(*ch, w);
+  w->End();
+}
+
+Status TableStore::RestoreState(StateReader* r) {
+  Clear();
+  r->Begin("table_store");
+  const uint64_t n = r->U64();
+  if (r->ok() && n > r->remaining() / 17) r->Fail("table store: chunk count exceeds the snapshot");
+  for (uint64_t i = 0; i < n && r->ok(); ++i) {
+    auto chunk = std::make_shared<RecordBatch>(schema_);
+    Status st = RestoreBatch(r, chunk.get());
+    if (!st.ok()) break;
+    if (chunk->num_rows() > kChunkRowsMax || (i + 1 < n && chunk->num_rows() != kChunkRowsMax)) {
+      r->Fail("table store: invalid chunk size");
+      break;
+    }
+    chunk->DisableOps();
+    rows_ += chunk->num_rows();
+    chunks_.push_back(std::move(chunk));
+  }
+  r->End();
+  if (!r->ok()) {
+    Clear();
+    return r->status();
+  }
+  return Status::OK();
+}
 }  // namespace weir

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "batch/record_batch.h"
+#include "state/snapshot.h"
 
 namespace weir {
 
@@ -28,6 +29,12 @@ class TableStore {
     chunks_.clear();
     rows_ = 0;
   }
+  /// Checkpoints: a "table_store" section with every chunk as raw column spans
+  /// (state/column_snapshot.h); a full chunk that did not change produces identical bytes.
+  void SnapshotState(StateWriter* w) const;
+  /// Replaces the contents; chunk boundaries are reproduced. Errors: the reader's kDataError
+  /// (then the store is empty).
+  Status RestoreState(StateReader* r);
 
  private:
   SchemaPtr schema_;

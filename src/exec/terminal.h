@@ -54,6 +54,13 @@ class MaterializeOperator final : public Operator {
   Status OnWatermark(int64_t watermark_us) override { return subscribers_->PushWatermark(watermark_us); }
   Status Finish() override { return subscribers_->Finish(); }
   std::string Describe() const override { return "Materialize " + name_; }
+  /// Checkpoints: the view's contents (ViewStore::SnapshotState), so a materialized view
+  /// resumes with its rows. The subscribers' pipelines checkpoint their own state.
+  Status SnapshotState(StateWriter* w) const override {
+    store_->SnapshotState(w);
+    return Status::OK();
+  }
+  Status RestoreState(StateReader* r) override { return store_->RestoreState(r); }
 
  private:
   std::string name_;
@@ -85,6 +92,12 @@ class CollectOperator final : public Operator {
   Status Finish() override { return Status::OK(); }
   std::string Describe() const override { return "Collect"; }
   std::shared_ptr<TableStore> store() const { return store_->Snapshot(); }
+  /// Checkpoints: the rows gathered so far.
+  Status SnapshotState(StateWriter* w) const override {
+    store_->SnapshotState(w);
+    return Status::OK();
+  }
+  Status RestoreState(StateReader* r) override { return store_->RestoreState(r); }
 
  private:
   std::unique_ptr<ViewStore> store_;
@@ -104,6 +117,12 @@ class ConsolidateOperator final : public Operator {
     return output_->Finish();
   }
   std::string Describe() const override { return "Consolidate"; }
+  /// Checkpoints: the multiset accumulated so far.
+  Status SnapshotState(StateWriter* w) const override {
+    store_.SnapshotState(w);
+    return Status::OK();
+  }
+  Status RestoreState(StateReader* r) override { return store_.RestoreState(r); }
 
  private:
   ChangelogViewStore store_;
@@ -116,6 +135,12 @@ class SortOperator final : public Operator {
   Status Push(const RecordBatch& batch) override;
   Status Finish() override;
   std::string Describe() const override;
+  /// Checkpoints: the rows buffered so far.
+  Status SnapshotState(StateWriter* w) const override {
+    buffer_.SnapshotState(w);
+    return Status::OK();
+  }
+  Status RestoreState(StateReader* r) override { return buffer_.RestoreState(r); }
 
  private:
   std::vector<SortKey> keys_;
@@ -127,6 +152,19 @@ class LimitOperator final : public Operator {
   LimitOperator(int64_t limit, int64_t offset) : limit_(limit), offset_(offset) {}
   Status Push(const RecordBatch& batch) override;
   std::string Describe() const override;
+  /// Checkpoints: the rows seen so far.
+  Status SnapshotState(StateWriter* w) const override {
+    w->Begin("limit");
+    w->I64(seen_);
+    w->End();
+    return Status::OK();
+  }
+  Status RestoreState(StateReader* r) override {
+    r->Begin("limit");
+    seen_ = r->I64();
+    r->End();
+    return r->status();
+  }
 
  private:
   int64_t limit_;

@@ -116,6 +116,7 @@ uint64_t RecordArena::Allocate(uint32_t bytes) {
     chunk = std::max(chunk, size + 8);
     WEIR_CHECK(chunks_.size() < (size_t{1} << 31));
     chunks_.push_back(std::make_unique_for_overwrite<uint8_t[]>(chunk));
+    chunk_sizes_.push_back(chunk);
     last_chunk_bytes_ = chunk;
     chunk_bytes_ += chunk;
     used_in_last_ = 8;  // offset 0 is never handed out, so no reference is 0
@@ -129,6 +130,77 @@ void RecordArena::Free(uint64_t ref, uint32_t bytes) {
   const uint32_t cls = ClassOf(bytes);
   StoreU64(At(ref), free_heads_[cls]);
   free_heads_[cls] = ref;
+}
+
+void RecordArena::Snapshot(StateWriter* w) const {
+  w->Begin("record_arena");
+  w->U64(chunks_.size());
+  for (size_t c = 0; c < chunks_.size(); ++c) {
+    w->U64(chunk_sizes_[c]);
+    w->Bytes(chunks_[c].get(), c + 1 == chunks_.size() ? used_in_last_ : chunk_sizes_[c]);
+  }
+  w->U64(used_in_last_);
+  w->PodVector(free_heads_);
+  w->End();
+}
+
+bool RecordArena::ValidRef(uint64_t ref, uint64_t bytes) const {
+  const uint64_t c = ref >> 32, off = static_cast<uint32_t>(ref);
+  if (c >= chunks_.size() || off < 8 || off % 8 != 0) return false;
+  const size_t limit = c + 1 == chunks_.size() ? used_in_last_ : chunk_sizes_[c];
+  return bytes <= limit && off <= limit - bytes;
+}
+
+Status RecordArena::Restore(StateReader* r) {
+  if (!chunks_.empty()) return Internal("RecordArena::Restore into a non-empty arena");
+  r->Begin("record_arena");
+  const uint64_t n = r->U64();
+  if (!r->ok()) return r->status();
+  if (n > r->remaining() / 16) {
+    r->Fail("record arena: chunk count exceeds the snapshot");
+    return r->status();
+  }
+  for (uint64_t c = 0; c < n && r->ok(); ++c) {
+    const uint64_t bytes = r->U64();
+    std::string_view data = r->Bytes();
+    if (!r->ok()) break;
+    if (bytes < 8 || bytes > (uint64_t{1} << 32) || data.size() > bytes || (c + 1 < n && data.size() != bytes) ||
+        bytes > std::max<uint64_t>(kChunkBytesMax, data.size() + 8)) {
+      r->Fail("record arena: invalid chunk size");
+      break;
+    }
+    chunks_.push_back(std::make_unique_for_overwrite<uint8_t[]>(bytes));
+    chunk_sizes_.push_back(bytes);
+    if (!data.empty()) std::memcpy(chunks_.back().get(), data.data(), data.size());
+    chunk_bytes_ += bytes;
+    last_chunk_bytes_ = bytes;
+    used_in_last_ = data.size();
+  }
+  const uint64_t used = r->U64();
+  free_heads_ = r->PodVector<uint64_t>();
+  r->End();
+  if (r->ok() && (used != used_in_last_ || (!chunks_.empty() && used < 8) ||
+                  (!free_heads_.empty() && free_heads_.size() != kClassesMax))) {
+    r->Fail("record arena: invalid cursor or free lists");
+  }
+  const uint64_t steps_max = chunk_bytes_ / 8 + 1;
+  uint64_t steps = 0;
+  for (uint32_t cls = 0; r->ok() && cls < free_heads_.size(); ++cls) {
+    for (uint64_t ref = free_heads_[cls]; ref != 0; ref = LoadU64(At(ref))) {
+      if (!ValidRef(ref, ClassBytes(cls)) || ++steps > steps_max) {
+        r->Fail("record arena: invalid free list");
+        break;
+      }
+    }
+  }
+  if (!r->ok()) {
+    chunks_.clear();
+    chunk_sizes_.clear();
+    free_heads_.clear();
+    chunk_bytes_ = last_chunk_bytes_ = used_in_last_ = 0;
+    return r->status();
+  }
+  return Status::OK();
 }
 
 // ---- TopNOperator -----------------------------------------------------------------------------
@@ -792,6 +864,100 @@ Status TopNOperator::Push(const RecordBatch& batch) {
       table_.Erase(part_keys_->key(i), part_keys_->key_len(i), hashes_[static_cast<size_t>(i)]);
   }
   return st;
+}
+
+// ---- checkpoints --------------------------------------------------------------------------------
+
+Status TopNOperator::SnapshotState(StateWriter* w) const {
+  w->Begin("topn");
+  w->U64(seq_);
+  w->U32(batch_no_);
+  w->I64(rows_);
+  w->I64(retractions_ignored_);
+  table_.Snapshot(w);
+  arena_.Snapshot(w);
+  w->End();
+  return Status::OK();
+}
+
+Status TopNOperator::RestoreState(StateReader* r) {
+  if (rows_ != 0 || !table_.empty()) return Internal("TopN: RestoreState on an operator that has state");
+  r->Begin("topn");
+  const uint64_t seq = r->U64();
+  const uint32_t batch_no = r->U32();
+  const int64_t rows = r->I64();
+  const int64_t ignored = r->I64();
+  if (!r->ok()) return r->status();
+  WEIR_RETURN_IF_ERROR(table_.Restore(r));
+  WEIR_RETURN_IF_ERROR(arena_.Restore(r));
+  r->End();
+  if (!r->ok()) return r->status();
+  // Every record a partition reaches: in bounds with its lengths, a sort key ending in an
+  // arrival number; blocks within their capacity; treaps acyclic with the partition's count.
+  auto valid_record = [&](uint64_t ref) {
+    if (!arena_.ValidRef(ref, header_bytes_ + 8)) return false;
+    const uint8_t* p = arena_.At(ref) + header_bytes_;
+    const uint64_t key_len = LoadU32(p), row_len = LoadU32(p + 4);
+    return key_len >= kSeqBytes && arena_.ValidRef(ref, header_bytes_ + 8 + key_len + row_len);
+  };
+  const uint64_t limit = static_cast<uint64_t>(opt_.limit);
+  constexpr size_t kDepthMax = 4096;  // treap operations recurse: a deeper tree is corrupt
+  int64_t total = 0;
+  bool bad = false;
+  table_.ForEach([&](const uint8_t*, uint32_t, uint8_t* payload) {
+    if (bad) return;
+    if (dedup_) {
+      const uint64_t ref = LoadU64(payload + kDedupRefOff);
+      bad = !valid_record(ref);
+      total += 1;
+      return;
+    }
+    const uint32_t count = LoadU32(payload + kCountOff);
+    total += count;
+    if (count == 0) {
+      bad = true;
+      return;
+    }
+    if (opt_.input_append_only) {
+      const uint32_t cap = LoadU32(payload + kCapOff);
+      const uint64_t block = LoadU64(payload + kBlockOff);
+      if (count > cap || cap > limit || !arena_.ValidRef(block, 8 * uint64_t{cap})) {
+        bad = true;
+        return;
+      }
+      for (uint32_t i = 0; i < count && !bad; ++i) bad = !valid_record(LoadU64(arena_.At(block) + 8 * size_t{i}));
+      return;
+    }
+    // Treap: iterative walk, bounded by the count (a cycle or shared node exceeds it).
+    const uint64_t nth = LoadU64(payload + kNthOff);
+    if ((nth != 0 && !valid_record(nth)) || (count >= limit) != (nth != 0)) {
+      bad = true;
+      return;
+    }
+    std::vector<std::pair<uint64_t, size_t>> stack;
+    uint64_t nodes = 0;
+    if (const uint64_t root = LoadU64(payload + kRootOff); root != 0) stack.push_back({root, 1});
+    while (!stack.empty() && !bad) {
+      const auto [ref, depth] = stack.back();
+      stack.pop_back();
+      if (!valid_record(ref) || ++nodes > count || depth > kDepthMax) {
+        bad = true;
+        break;
+      }
+      if (Left(ref) != 0) stack.push_back({Left(ref), depth + 1});
+      if (Right(ref) != 0) stack.push_back({Right(ref), depth + 1});
+    }
+    bad |= nodes != count;
+  });
+  if (bad || total != rows) {
+    r->Fail("TopN: partition records do not match the arena or the row count");
+    return r->status();
+  }
+  seq_ = seq;
+  batch_no_ = batch_no;
+  rows_ = rows;
+  retractions_ignored_ = ignored;
+  return Status::OK();
 }
 
 }  // namespace weir

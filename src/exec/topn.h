@@ -115,11 +115,22 @@ class RecordArena {
   /// Bytes of all chunks.
   size_t MemoryBytes() const { return chunk_bytes_; }
 
+  /// Checkpoints: a "record_arena" section with each chunk as one raw span (the last up to its
+  /// cursor), the cursor and the free-list heads. Records refer to each other by reference,
+  /// never by address; freed records and unused tails are written as they are.
+  void Snapshot(StateWriter* w) const;
+  /// Replaces the contents of an empty arena; validates chunk sizes, the cursor and the free
+  /// lists (in bounds, acyclic). Errors: the reader's kDataError.
+  Status Restore(StateReader* r);
+  /// True when [ref, ref + bytes) lies inside handed-out chunk space (ref != 0).
+  bool ValidRef(uint64_t ref, uint64_t bytes) const;
+
  private:
   static uint32_t ClassOf(uint32_t bytes);
   static size_t ClassBytes(uint32_t cls);
 
   std::vector<std::unique_ptr<uint8_t[]>> chunks_;
+  std::vector<size_t> chunk_sizes_;  // bytes of each chunk
   size_t last_chunk_bytes_ = 0;
   size_t used_in_last_ = 0;
   size_t chunk_bytes_ = 0;
@@ -144,6 +155,13 @@ class TopNOperator final : public Operator {
   int64_t partitions() const { return static_cast<int64_t>(table_.size()); }
   /// `-` input rows that matched no present row.
   int64_t retractions_ignored() const { return retractions_ignored_; }
+
+  /// Checkpoints (docs/operator-state.md): the partition table (raw HashTable dump; payloads
+  /// hold arena references only) and the record arena (raw chunks), plus the arrival counter,
+  /// the batch number the snapshot marks compare with, and the counters. Restore validates
+  /// every partition's records (blocks, treaps: in bounds, acyclic, counts).
+  Status SnapshotState(StateWriter* w) const override;
+  Status RestoreState(StateReader* r) override;
 
  private:
   struct Touched {

@@ -34,4 +34,30 @@ Status UnionAllOperator::PortFinish(size_t i) {
   return output_->Finish();
 }
 
+Status UnionAllOperator::SnapshotState(StateWriter* w) const {
+  w->Begin("union_all");
+  w->PodVector(watermarks_);
+  for (const auto& p : ports_) w->I64(p->watermark_us());
+  w->U64(finished_);
+  w->End();
+  return Status::OK();
+}
+
+Status UnionAllOperator::RestoreState(StateReader* r) {
+  r->Begin("union_all");
+  std::vector<int64_t> wms = r->PodVector<int64_t>();
+  if (r->ok() && wms.size() != ports_.size()) r->Fail("union all: input count differs");
+  for (auto& p : ports_) p->RestoreWatermark(r->I64());
+  const uint64_t finished = r->U64();
+  r->End();
+  if (!r->ok()) return r->status();
+  if (finished > ports_.size()) {
+    r->Fail("union all: more finished inputs than inputs");
+    return r->status();
+  }
+  watermarks_ = std::move(wms);
+  finished_ = finished;
+  return Status::OK();
+}
+
 }  // namespace weir

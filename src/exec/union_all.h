@@ -17,6 +17,9 @@ class UnionAllOperator final : public Operator {
   Operator* input(size_t i) { return ports_[i].get(); }
   Status Push(const RecordBatch& batch) override { return output_->Push(batch); }
   std::string Describe() const override { return fmt::format("UnionAll ({} inputs)", ports_.size()); }
+  /// Checkpoints: each input's last watermark and the count of finished inputs (no rows).
+  Status SnapshotState(StateWriter* w) const override;
+  Status RestoreState(StateReader* r) override;
 
  private:
   class Port;

@@ -68,4 +68,35 @@ std::shared_ptr<TableStore> ChangelogViewStore::Snapshot() const {
   return out;
 }
 
+
+void ChangelogViewStore::SnapshotState(StateWriter* w) const {
+  w->Begin("changelog_view");
+  w->I64(rows_);
+  table_.Snapshot(w);
+  w->End();
+}
+
+Status ChangelogViewStore::RestoreState(StateReader* r) {
+  r->Begin("changelog_view");
+  const int64_t rows = r->I64();
+  if (!r->ok()) return r->status();
+  WEIR_RETURN_IF_ERROR(table_.Restore(r));
+  r->End();
+  if (!r->ok()) return r->status();
+  int64_t total = 0;
+  bool bad = false;
+  table_.ForEach([&](const uint8_t*, uint32_t, uint8_t* payload) {
+    const int64_t copies = *reinterpret_cast<const int64_t*>(payload);
+    bad |= copies <= 0;
+    total += copies;
+  });
+  if (bad || total != rows) {
+    table_.Clear();
+    rows_ = 0;
+    r->Fail("changelog view: multiplicities do not match the row count");
+    return r->status();
+  }
+  rows_ = rows;
+  return Status::OK();
+}
 }  // namespace weir

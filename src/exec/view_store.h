@@ -26,6 +26,11 @@ class ViewStore {
   virtual std::shared_ptr<TableStore> Snapshot() const = 0;
   virtual int64_t num_rows() const = 0;
   virtual size_t MemoryBytes() const = 0;
+  /// Checkpoints: the contents (append-only: the TableStore's chunks; changelog: the multiset
+  /// as a raw HashTable dump of encoded row -> multiplicity). Restore replaces the contents of
+  /// a store built for the same schema. Errors: the reader's kDataError.
+  virtual void SnapshotState(StateWriter* w) const = 0;
+  virtual Status RestoreState(StateReader* r) = 0;
 };
 
 class AppendOnlyViewStore final : public ViewStore {
@@ -38,6 +43,14 @@ class AppendOnlyViewStore final : public ViewStore {
   std::shared_ptr<TableStore> Snapshot() const override { return store_; }
   int64_t num_rows() const override { return store_->num_rows(); }
   size_t MemoryBytes() const override { return store_->MemoryBytes(); }
+  void SnapshotState(StateWriter* w) const override { store_->SnapshotState(w); }
+  /// Restores into a fresh TableStore: a reader holding the old contents keeps them.
+  Status RestoreState(StateReader* r) override {
+    auto fresh = std::make_shared<TableStore>(store_->schema());
+    WEIR_RETURN_IF_ERROR(fresh->RestoreState(r));
+    store_ = std::move(fresh);
+    return Status::OK();
+  }
 
  private:
   std::shared_ptr<TableStore> store_;
@@ -50,6 +63,8 @@ class ChangelogViewStore final : public ViewStore {
   std::shared_ptr<TableStore> Snapshot() const override;
   int64_t num_rows() const override { return rows_; }
   size_t MemoryBytes() const override { return table_.MemoryBytes() + keys_.MemoryBytes(); }
+  void SnapshotState(StateWriter* w) const override;
+  Status RestoreState(StateReader* r) override;
 
  private:
   SchemaPtr schema_;

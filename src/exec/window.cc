@@ -162,4 +162,24 @@ Status WindowOperator::Emit(const RecordBatch& in, int64_t rows) {
   return output_->Push(out_);
 }
 
+Status WindowOperator::SnapshotState(StateWriter* w) const {
+  w->Begin("window");
+  w->I64(rows_dropped_);
+  w->I64(rows_late_);
+  w->I64(running_us_);
+  w->I64(proctime_us_);
+  w->End();
+  return Status::OK();
+}
+
+Status WindowOperator::RestoreState(StateReader* r) {
+  r->Begin("window");
+  rows_dropped_ = r->I64();
+  rows_late_ = r->I64();
+  running_us_ = r->I64();
+  proctime_us_ = r->I64();
+  r->End();
+  return r->status();
+}
+
 }  // namespace weir

@@ -48,6 +48,10 @@ class WindowOperator final : public Operator {
   int64_t rows_dropped() const { return rows_dropped_; }
   /// Rows all of whose windows had closed (dropped or sent to the late-data sink).
   int64_t rows_late() const { return rows_late_; }
+  /// Checkpoints: the drop / late counters, the running watermark of the lateness check and
+  /// the processing-time clock (no rows are buffered).
+  Status SnapshotState(StateWriter* w) const override;
+  Status RestoreState(StateReader* r) override;
 
  private:
   Status Emit(const RecordBatch& in, int64_t rows);

@@ -347,7 +347,7 @@ void HashTable::Reserve(size_t keys) {
 /// update ≈ 23 -> 18 ns/row). The size is not padded to whole huge pages — that would waste up
 /// to half of a 3 MiB shard — so a tail under 2 MiB stays on small pages. Without THP the
 /// advice is a no-op.
-static uint8_t* AllocateSlots(size_t bytes, size_t* allocated) {
+static uint8_t* AllocateSlots(size_t bytes, size_t* allocated, bool zero = true) {
   constexpr size_t kHugePageBytes = size_t{2} << 20;
   bytes = (bytes + 63) & ~size_t{63};
   const size_t align = bytes >= kHugePageBytes ? kHugePageBytes : 64;
@@ -358,7 +358,7 @@ static uint8_t* AllocateSlots(size_t bytes, size_t* allocated) {
     madvise(p, bytes & ~(kHugePageBytes - 1), MADV_HUGEPAGE);  // advice only; errors ignored
   }
 #endif
-  std::memset(p, 0, bytes);
+  if (zero) std::memset(p, 0, bytes);
   *allocated = bytes;
   return static_cast<uint8_t*>(p);
 }
@@ -399,6 +399,131 @@ double HashTable::AverageProbeLength() const {
     if (t != 0) total += ((i - (t & mask_)) & mask_) + 1;
   }
   return static_cast<double>(total) / static_cast<double>(size_);
+}
+
+// ---- checkpoints ----------------------------------------------------------------------------
+
+void HashTable::Snapshot(StateWriter* w, const std::function<void(uint8_t* payload)>& scrub) const {
+  w->Begin("hash_table");
+  w->U32(payload_bytes_);
+  w->U32(fixed_key_bytes_);
+  w->U64(capacity_);
+  w->U64(size_);
+  w->U64(arena_dead_bytes_);
+  const size_t slot_span = capacity_ * slot_bytes_;
+  w->U64(slot_span);
+  const size_t at = w->size();
+  w->Raw(slots_, slot_span);
+  if (scrub) {
+    uint8_t* copy = reinterpret_cast<uint8_t*>(w->buffer().data()) + at;
+    for (size_t i = 0; i < capacity_; ++i) {
+      uint8_t* s = copy + i * slot_bytes_;
+      if (Load32(s) != 0) scrub(s + payload_offset_);
+    }
+  }
+  w->Bytes(arena_.data(), arena_.size());
+  w->End();
+}
+
+Status HashTable::Restore(StateReader* r) {
+  r->Begin("hash_table");
+  const uint32_t payload_bytes = r->U32();
+  const uint32_t fixed_key_bytes = r->U32();
+  const uint64_t capacity = r->U64();
+  const uint64_t size = r->U64();
+  const uint64_t dead_bytes = r->U64();
+  const uint64_t slot_span = r->U64();
+  if (!r->ok()) return r->status();
+  if (payload_bytes != payload_bytes_ || fixed_key_bytes != fixed_key_bytes_) {
+    r->Fail(fmt::format("hash table layout differs: payload {} / key {} bytes, expected {} / {}", payload_bytes,
+                        fixed_key_bytes, payload_bytes_, fixed_key_bytes_));
+    return r->status();
+  }
+  if (capacity < kMinCapacity || capacity > kCapacityMax || !std::has_single_bit(capacity) ||
+      size > capacity * kLoadNum / kLoadDen || slot_span != capacity * slot_bytes_) {
+    r->Fail(fmt::format("hash table shape invalid: capacity {}, size {}, slot bytes {}", capacity, size, slot_span));
+    return r->status();
+  }
+  std::string_view slots = r->Raw(slot_span);
+  std::string_view arena = r->Bytes();
+  r->End();
+  if (!r->ok()) return r->status();
+  const auto* src = reinterpret_cast<const uint8_t*>(slots.data());
+  const auto* a = reinterpret_cast<const uint8_t*>(arena.data());
+
+  // Arena records: in bounds, dead bytes as recorded; live record offsets (ascending).
+  std::vector<uint64_t> live;
+  uint64_t dead = 0;
+  for (size_t pos = 0; pos < arena.size();) {
+    if (arena.size() - pos < kArenaHeaderBytes) {
+      r->Fail("hash table key arena: truncated record header");
+      return r->status();
+    }
+    const uint32_t len_and_flag = Load32(a + pos + 4);
+    const uint64_t bytes = uint64_t{kArenaHeaderBytes} + (len_and_flag & ~kDeadBit);
+    if (bytes > arena.size() - pos || (len_and_flag & ~kDeadBit) <= kInlineKeyBytesMax) {
+      r->Fail("hash table key arena: invalid record");
+      return r->status();
+    }
+    if (len_and_flag & kDeadBit) {
+      dead += bytes;
+    } else {
+      live.push_back(pos);
+    }
+    pos += bytes;
+  }
+  if (dead != dead_bytes || (fixed_key_bytes_ != 0 && !arena.empty())) {
+    r->Fail("hash table key arena: dead byte count differs");
+    return r->status();
+  }
+  // Slots: occupied count, all-zero empty slots, keys in range.
+  std::vector<uint8_t> referenced(live.size(), 0);
+  size_t occupied = 0;
+  for (size_t i = 0; i < capacity; ++i) {
+    const uint8_t* s = src + i * slot_bytes_;
+    const uint32_t tag = Load32(s);
+    if (tag == 0) {
+      for (uint32_t b = 0; b < slot_bytes_; b += 4) {
+        if (Load32(s + b) != 0) {
+          r->Fail(fmt::format("hash table: empty slot {} is not zero", i));
+          return r->status();
+        }
+      }
+      continue;
+    }
+    ++occupied;
+    if (fixed_key_bytes_ != 0) continue;
+    const uint32_t len = Load32(s + kTagBytes);
+    if (len <= kInlineKeyBytesMax) continue;
+    const uint64_t off = Load64(s + kVarInlineOffset);
+    auto it = std::lower_bound(live.begin(), live.end(), off);
+    const size_t k = static_cast<size_t>(it - live.begin());
+    if (it == live.end() || *it != off || referenced[k] || Load32(a + off) != tag || Load32(a + off + 4) != len) {
+      r->Fail(fmt::format("hash table: slot {} refers to an invalid key record", i));
+      return r->status();
+    }
+    referenced[k] = 1;
+  }
+  if (occupied != size || std::count(referenced.begin(), referenced.end(), 1) != static_cast<std::ptrdiff_t>(live.size())) {
+    r->Fail("hash table: occupied slots or key records do not match the size");
+    return r->status();
+  }
+  // Valid: replace the contents.
+  size_t bytes;
+  uint8_t* fresh = AllocateSlots(slot_span, &bytes, /*zero=*/false);
+  std::memcpy(fresh, src, slot_span);
+  std::memset(fresh + slot_span, 0, bytes - slot_span);
+  FreeSlots();
+  slots_ = fresh;
+  slots_bytes_ = bytes;
+  capacity_ = capacity;
+  mask_ = capacity - 1;
+  size_ = size;
+  size_max_ = capacity * kLoadNum / kLoadDen;
+  arena_.Clear();
+  arena_.Append(a, arena.size());
+  arena_dead_bytes_ = dead_bytes;
+  return Status::OK();
 }
 
 // ---- ShardedHashTable -----------------------------------------------------------------------

@@ -68,12 +68,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <vector>
 
 #include "batch/buffer.h"
 #include "common/status.h"
 #include "state/hash.h"
 #include "state/key_encoder.h"
+#include "state/snapshot.h"
 
 namespace weir {
 
@@ -202,6 +204,24 @@ class HashTable {
     PrefetchLine(s);
     PrefetchLine(s + slot_bytes_ - 1);
   }
+
+  /// Checkpoints (docs/operator-state.md). Snapshot writes a "hash_table" section: the layout
+  /// parameters, then the slot array and the key arena as two raw spans (no per-key work), so
+  /// a table whose slots did not change produces identical bytes. The payloads are copied as
+  /// they are: a caller whose payloads hold pointers passes `scrub`, called on the *written
+  /// copy* of every occupied slot's payload (in slot order) to zero those bytes, and writes the
+  /// pointed-to data itself afterwards (ForEach visits the same slot order after Restore).
+  /// Memory: the writer's buffer grows by capacity × slot bytes + arena bytes.
+  void Snapshot(StateWriter* w, const std::function<void(uint8_t* payload)>& scrub = {}) const;
+  /// Replaces the contents with a snapshot of a table with the same payload_bytes and
+  /// fixed_key_bytes; the result is structurally identical (same capacity, same slot of every
+  /// key, same arena offsets). Validates before changing anything: sizes against the bytes
+  /// present, a power-of-two capacity, size under the load limit, occupied slots == size,
+  /// empty slots all-zero, every out-of-line key a distinct live arena record with its tag and
+  /// length, arena records in bounds and the dead-byte count. (A key in a wrong probe run is
+  /// not detected: it is simply not found.) Errors: the reader's kDataError; on error the
+  /// table is unchanged.
+  Status Restore(StateReader* r);
 
   /// Average probe length (slots inspected) of a successful lookup of every present key; a
   /// diagnostic for hash quality (≈ 1.5 at load 0.5 with a good hash). O(capacity).

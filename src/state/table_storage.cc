@@ -1,7 +1,9 @@
 #include "state/table_storage.h"
 
 #include <algorithm>
+#include <cstring>
 
+#include "state/column_snapshot.h"
 #include "state/hash.h"
 
 namespace weir {
@@ -239,4 +241,72 @@ void TableStorage::Clear() {
   index_.Clear();
 }
 
+
+void TableStorage::SnapshotState(StateWriter* w) const {
+  w->Begin("table_storage");
+  w->I64(live_rows_);
+  w->I64(dead_rows_);
+  w->U64(chunks_.size());
+  for (const Chunk& ch : chunks_) {
+    SnapshotBatch(*ch.batch, w);
+    w->PodVector(ch.live);
+    w->I64(ch.dead);
+  }
+  w->Bool(keyed());
+  if (keyed()) index_.Snapshot(w);
+  w->End();
+}
+
+Status TableStorage::RestoreState(StateReader* r) {
+  Clear();
+  r->Begin("table_storage");
+  const int64_t live_rows = r->I64();
+  const int64_t dead_rows = r->I64();
+  const uint64_t n = r->U64();
+  if (r->ok() && n > r->remaining() / 32) r->Fail("table storage: chunk count exceeds the snapshot");
+  int64_t live_total = 0, dead_total = 0;
+  for (uint64_t c = 0; c < n && r->ok(); ++c) {
+    Chunk ch;
+    ch.batch = std::make_shared<RecordBatch>(schema_);
+    if (!RestoreBatch(r, ch.batch.get()).ok()) break;
+    ch.batch->DisableOps();
+    ch.live = r->PodVector<uint8_t>();
+    ch.dead = r->I64();
+    if (!r->ok()) break;
+    const int64_t rows = ch.batch->num_rows();
+    const int64_t dead = std::count(ch.live.begin(), ch.live.end(), uint8_t{0});
+    if (rows > kChunkRows || (c + 1 < n && rows != kChunkRows) || static_cast<int64_t>(ch.live.size()) != rows ||
+        dead != ch.dead || std::count(ch.live.begin(), ch.live.end(), uint8_t{1}) + dead != rows) {
+      r->Fail("table storage: invalid chunk");
+      break;
+    }
+    ch.live.reserve(static_cast<size_t>(kChunkRows));
+    live_total += rows - dead;
+    dead_total += dead;
+    chunks_.push_back(std::move(ch));
+  }
+  const bool keyed_snapshot = r->Bool();
+  if (r->ok() && keyed_snapshot != keyed()) r->Fail("table storage: primary key differs");
+  if (r->ok() && keyed()) (void)index_.Restore(r);
+  r->End();
+  if (r->ok() && (live_total != live_rows || dead_total != dead_rows)) r->Fail("table storage: row counts differ");
+  if (r->ok() && keyed()) {
+    bool bad = index_.size() != static_cast<size_t>(live_rows);
+    index_.ForEach([&](const uint8_t*, uint32_t, uint8_t* payload) {
+      int64_t id;
+      std::memcpy(&id, payload, 8);
+      const uint64_t chunk = static_cast<uint64_t>(id) / kChunkRows;
+      bad |= id < 0 || chunk >= chunks_.size() || id % kChunkRows >= chunks_[chunk].batch->num_rows() ||
+             chunks_[chunk].live[static_cast<size_t>(id % kChunkRows)] == 0;
+    });
+    if (bad) r->Fail("table storage: key index does not match the rows");
+  }
+  if (!r->ok()) {
+    Clear();
+    return r->status();
+  }
+  live_rows_ = live_rows;
+  dead_rows_ = dead_rows;
+  return Status::OK();
+}
 }  // namespace weir

@@ -99,6 +99,16 @@ class TableStorage {
   /// Removes every row (keeps nothing; used by tests and DROP).
   void Clear();
 
+  /// Checkpoints (docs/operator-state.md): a "table_storage" section with every chunk's
+  /// columns as raw spans (state/column_snapshot.h), its live flags and dead count, and the
+  /// primary-key index as a raw HashTable dump (payload: RowId). Unchanged full chunks produce
+  /// identical bytes.
+  void SnapshotState(StateWriter* w) const;
+  /// Replaces the contents with a snapshot of a table of the same schema and key. Validates
+  /// chunk sizes, live flags against the counts and every index entry (a live RowId, as many
+  /// entries as live rows). Errors: the reader's kDataError; the table is then empty.
+  Status RestoreState(StateReader* r);
+
  private:
   struct Chunk {
     std::shared_ptr<RecordBatch> batch;

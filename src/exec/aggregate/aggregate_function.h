@@ -43,6 +43,7 @@
 
 #include "batch/record_batch.h"
 #include "common/status.h"
+#include "state/snapshot.h"
 
 namespace weir {
 
@@ -66,6 +67,18 @@ class AggregateFunction {
   /// Frees out-of-line memory of a state (no-op for most functions). The state must be
   /// Init()ed again before reuse.
   virtual void Destroy(uint8_t* state) const {}
+  /// Checkpoints. Most states are plain bytes without pointers and are saved by the operator
+  /// as part of its raw payload dump; these hooks exist for states with out-of-line memory
+  /// (VARCHAR min/max, retractable min/max multisets): has_out_of_line_state() is then true,
+  /// ScrubState zeroes the pointer-holding bytes of a *copy* of a state (what goes into the raw
+  /// dump, so it holds no addresses), SaveState writes the state's out-of-line contents, and
+  /// LoadState rebuilds them into a state whose raw bytes were restored from a scrubbed copy.
+  /// LoadState reads through `r` (sticky errors: the caller checks r->status()); on error the
+  /// state stays safe to Destroy().
+  virtual bool has_out_of_line_state() const { return false; }
+  virtual void ScrubState(uint8_t* state) const {}
+  virtual void SaveState(const uint8_t* state, StateWriter* w) const {}
+  virtual void LoadState(uint8_t* state, StateReader* r) const {}
   /// Number of rows counted in the state (insertions minus retractions), for knowing when a
   /// group became empty. Only count(*) needs to answer exactly; others may return -1.
   virtual int64_t RowCount(const uint8_t* state) const { return -1; }

@@ -16,6 +16,7 @@
 // The append-only VARCHAR string is a malloc'ed copy reused while it is large enough (it is
 // reallocated only when a longer string becomes the extreme); the retractable multiset is
 // created on the first insertion. Destroy() frees both.
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdlib>
@@ -186,6 +187,30 @@ class MinMaxStringAppend final : public AggregateKernel<MinMaxStringAppend<kMax>
     std::free(s.data);
     s = State{};
   }
+  // Checkpoints: the raw copy is all zero; {has, string} follow out of line. The buffer is
+  // rebuilt with exactly the string's size (capacity is not state: Assign grows it).
+  bool has_out_of_line_state() const override { return true; }
+  void ScrubState(uint8_t* state) const override { std::memset(state, 0, sizeof(State)); }
+  void SaveState(const uint8_t* state, StateWriter* w) const override {
+    const State& s = StateAt<State>(state);
+    w->Bool(s.has != 0);
+    w->Bytes(s.data, s.size);
+  }
+  void LoadState(uint8_t* state, StateReader* r) const override {
+    State& s = StateAt<State>(state);
+    s = State{};
+    const bool has = r->Bool();
+    std::string_view v = r->Bytes();
+    if (!r->ok()) return;
+    if (!v.empty()) {
+      s.data = static_cast<char*>(std::malloc(v.size()));
+      WEIR_CHECK(s.data != nullptr);
+      s.capacity = static_cast<uint32_t>(v.size());
+      std::memcpy(s.data, v.data(), v.size());
+    }
+    s.size = static_cast<uint32_t>(v.size());
+    s.has = has ? 1 : 0;
+  }
   std::string_view name() const override { return MinMaxName<kMax>(); }
 
  private:
@@ -300,6 +325,54 @@ class MinMaxRetract final : public AggregateKernel<MinMaxRetract<V, kMax>> {
     State& s = StateAt<State>(state);
     delete s.multiset;
     s.multiset = nullptr;
+  }
+  // Checkpoints: the raw copy holds a null pointer; the multiset follows as a count, then
+  // (value, copies) pairs in order (fixed-width values as raw bytes, strings length-prefixed).
+  bool has_out_of_line_state() const override { return true; }
+  void ScrubState(uint8_t* state) const override { std::memset(state, 0, sizeof(State)); }
+  void SaveState(const uint8_t* state, StateWriter* w) const override {
+    const State& s = StateAt<State>(state);
+    w->Bool(s.multiset != nullptr);
+    if (s.multiset == nullptr) return;
+    w->U64(s.multiset->size());
+    for (const auto& [key, copies] : *s.multiset) {
+      if constexpr (std::is_same_v<Key, std::string>) {
+        w->String(key);
+      } else {
+        w->Raw(&key, sizeof(Key));
+      }
+      w->I64(copies);
+    }
+  }
+  void LoadState(uint8_t* state, StateReader* r) const override {
+    State& s = StateAt<State>(state);
+    s.multiset = nullptr;
+    if (!r->Bool()) return;
+    const uint64_t n = r->U64();
+    if (!r->ok()) return;
+    if (n > r->remaining() / 8) {
+      r->Fail(std::string(name()) + "(): multiset size exceeds the snapshot");
+      return;
+    }
+    s.multiset = new Multiset();
+    for (uint64_t i = 0; i < n && r->ok(); ++i) {
+      Key key{};
+      if constexpr (std::is_same_v<Key, std::string>) {
+        key = r->String();
+      } else {
+        std::string_view raw = r->Raw(sizeof(Key));
+        if (!r->ok()) return;
+        std::memcpy(&key, raw.data(), sizeof(Key));
+      }
+      const int64_t copies = r->I64();
+      if (!r->ok()) return;
+      const bool ordered = s.multiset->empty() || s.multiset->key_comp()(s.multiset->rbegin()->first, key);
+      if (copies <= 0 || !ordered) {
+        r->Fail(std::string(name()) + "(): invalid multiset entry");
+        return;
+      }
+      s.multiset->emplace_hint(s.multiset->end(), std::move(key), copies);
+    }
   }
   std::string_view name() const override { return MinMaxName<kMax>(); }
 };

@@ -356,4 +356,119 @@ Status AsofJoinOperator::Finish() {
   return output_ ? output_->Finish() : Status::OK();
 }
 
+// ---- checkpoints --------------------------------------------------------------------------------
+
+Status AsofJoinOperator::SnapshotState(StateWriter* w) const {
+  w->Begin("asof_join");
+  for (int s = 0; s < 2; ++s) {
+    w->Bool(finished_[s]);
+    w->I64(ports_[s]->watermark_us());
+  }
+  w->Bool(output_finished_);
+  series_index_.Snapshot(w);
+  arena_.Snapshot(w);
+  w->U64(series_.size());
+  for (const Series& s : series_) {
+    w->U64(s.head);
+    w->PodVector(s.times);
+    w->PodVector(s.refs);
+  }
+  w->U64(pending_.size());
+  for (const Pending& p : pending_) {
+    w->I64(p.t);
+    w->U64(p.hash);
+    w->U32(p.key_off);
+    w->U32(p.key_len);
+    w->U32(p.row_off);
+    w->U32(p.row_len);
+    w->Bool(p.no_match);
+  }
+  w->PodVector(pending_bytes_);
+  w->End();
+  return Status::OK();
+}
+
+Status AsofJoinOperator::RestoreState(StateReader* r) {
+  if (!series_.empty() || !pending_.empty()) return Internal("asof join: RestoreState on an operator that has state");
+  r->Begin("asof_join");
+  int64_t wm[2];
+  for (int s = 0; s < 2; ++s) {
+    finished_[s] = r->Bool();
+    wm[s] = r->I64();
+  }
+  output_finished_ = r->Bool();
+  if (!r->ok()) return r->status();
+  for (int s = 0; s < 2; ++s) ports_[s]->RestoreWatermark(wm[s]);
+  WEIR_RETURN_IF_ERROR(series_index_.Restore(r));
+  WEIR_RETURN_IF_ERROR(arena_.Restore(r));
+  const uint64_t nseries = r->U64();
+  if (!r->ok()) return r->status();
+  if (nseries > r->remaining() / 24 || nseries != series_index_.size()) {
+    r->Fail("asof join: series count differs from the index");
+    return r->status();
+  }
+  series_.resize(nseries);
+  size_t live = 0;
+  for (Series& s : series_) {
+    s.head = r->U64();
+    s.times = r->PodVector<int64_t>();
+    s.refs = r->PodVector<uint64_t>();
+    if (!r->ok()) return r->status();
+    if (s.times.size() != s.refs.size() || s.head > s.times.size() ||
+        !std::is_sorted(s.times.begin() + static_cast<std::ptrdiff_t>(s.head), s.times.end())) {
+      r->Fail("asof join: invalid series");
+      return r->status();
+    }
+    for (size_t i = s.head; i < s.refs.size(); ++i) {
+      if (!arena_.ValidRecord(s.refs[i])) {
+        r->Fail("asof join: series refers to an invalid row record");
+        return r->status();
+      }
+    }
+    live += s.refs.size() - s.head;
+  }
+  bool bad_index = false;
+  std::vector<uint8_t> seen(nseries, 0);
+  series_index_.ForEach([&](const uint8_t*, uint32_t, uint8_t* payload) {
+    uint64_t idx;
+    std::memcpy(&idx, payload, 8);
+    if (idx >= nseries || seen[idx]) {
+      bad_index = true;
+      return;
+    }
+    seen[idx] = 1;
+  });
+  if (bad_index || live != arena_.live_records()) {
+    r->Fail("asof join: series index or live rows do not match the series");
+    return r->status();
+  }
+  const uint64_t npending = r->U64();
+  if (!r->ok()) return r->status();
+  if (npending > r->remaining() / 33) {
+    r->Fail("asof join: pending count exceeds the snapshot");
+    return r->status();
+  }
+  pending_.resize(npending);
+  for (Pending& p : pending_) {
+    p.t = r->I64();
+    p.hash = r->U64();
+    p.key_off = r->U32();
+    p.key_len = r->U32();
+    p.row_off = r->U32();
+    p.row_len = r->U32();
+    p.no_match = r->Bool();
+  }
+  pending_bytes_ = r->PodVector<uint8_t>();
+  r->End();
+  if (!r->ok()) return r->status();
+  for (const Pending& p : pending_) {
+    if (uint64_t{p.key_off} + p.key_len > pending_bytes_.size() || uint64_t{p.row_off} + p.row_len > pending_bytes_.size() ||
+        p.row_off != p.key_off + p.key_len) {
+      r->Fail("asof join: pending row out of bounds");
+      return r->status();
+    }
+  }
+  return Status::OK();
+}
+
 }  // namespace weir

@@ -75,6 +75,12 @@ class AsofJoinOperator final : public Operator {
   int64_t pending_rows() const { return static_cast<int64_t>(pending_.size()); }
   int64_t right_rows() const { return static_cast<int64_t>(arena_.live_records()); }
 
+  /// Checkpoints (docs/operator-state.md): the series index (raw HashTable dump), the right
+  /// rows' arena (raw chunks), each series' times and record refs, the pending left rows and
+  /// their bytes, the ports' watermarks and finished flags.
+  Status SnapshotState(StateWriter* w) const override;
+  Status RestoreState(StateReader* r) override;
+
  private:
   class Port;
   struct Series {

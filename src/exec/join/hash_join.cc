@@ -102,6 +102,88 @@ void RowArena::Free(uint64_t ref) {
   --live_records_;
 }
 
+void RowArena::Snapshot(StateWriter* w) const {
+  w->Begin("row_arena");
+  w->U64(chunks_.size());
+  for (size_t c = 0; c < chunks_.size(); ++c) {
+    const bool last = c + 1 == chunks_.size();
+    w->U64(chunks_[c].bytes);
+    w->Bytes(chunks_[c].data.get(), last ? used_in_last_ : chunks_[c].bytes);
+  }
+  w->U64(used_in_last_);
+  w->U64(live_records_);
+  w->PodVector(free_heads_);
+  w->End();
+}
+
+bool RowArena::ValidRecord(uint64_t ref) const {
+  const uint64_t c = ref >> 32, off = static_cast<uint32_t>(ref);
+  if (c >= chunks_.size()) return false;
+  const size_t limit = c + 1 == chunks_.size() ? used_in_last_ : chunks_[c].bytes;
+  if (off + kHeaderBytes > limit) return false;
+  const uint8_t* p = At(ref);
+  const uint32_t cls = LoadU32(p + kClassOff);
+  return cls < kClassesMax && cls == ClassOf(size_t{kHeaderBytes} + LoadU32(p + kLenOff)) &&
+         off + ClassBytes(cls) <= limit;
+}
+
+Status RowArena::Restore(StateReader* r) {
+  if (!chunks_.empty()) return Internal("RowArena::Restore into a non-empty arena");
+  r->Begin("row_arena");
+  const uint64_t n = r->U64();
+  if (!r->ok()) return r->status();
+  if (n > r->remaining() / 16) {
+    r->Fail("row arena: chunk count exceeds the snapshot");
+    return r->status();
+  }
+  for (uint64_t c = 0; c < n && r->ok(); ++c) {
+    const uint64_t bytes = r->U64();
+    std::string_view data = r->Bytes();
+    if (!r->ok()) break;
+    if (bytes == 0 || bytes > (uint64_t{1} << 32) || data.size() > bytes ||
+        (c + 1 < n && data.size() != bytes)) {
+      r->Fail("row arena: invalid chunk size");
+      break;
+    }
+    // Allocate only what the snapshot holds bytes for, plus the tail of the last chunk
+    // (bounded: a chunk is at most 4 MiB unless one record needed more, which it then holds).
+    if (bytes > std::max<uint64_t>(kChunkBytesMax, data.size())) {
+      r->Fail("row arena: chunk larger than its records");
+      break;
+    }
+    chunks_.push_back(Chunk{std::make_unique_for_overwrite<uint8_t[]>(bytes), bytes});
+    if (!data.empty()) std::memcpy(chunks_.back().data.get(), data.data(), data.size());
+    chunk_bytes_ += bytes;
+    used_in_last_ = data.size();
+  }
+  const uint64_t used = r->U64();
+  const uint64_t live = r->U64();
+  free_heads_ = r->PodVector<uint64_t>();
+  r->End();
+  if (r->ok() && (used != used_in_last_ || (!free_heads_.empty() && free_heads_.size() != kClassesMax))) {
+    r->Fail("row arena: invalid cursor or free lists");
+  }
+  live_records_ = live;
+  // Free lists: in-bounds records of their class, acyclic (bounded by the bytes present).
+  const uint64_t steps_max = chunk_bytes_ / 8 + 1;
+  uint64_t steps = 0;
+  for (uint32_t cls = 0; r->ok() && cls < free_heads_.size(); ++cls) {
+    for (uint64_t next = free_heads_[cls]; next != 0; next = LoadU64(At(next - 1) + kNextOff)) {
+      if (!ValidRecord(next - 1) || LoadU32(At(next - 1) + kClassOff) != cls || ++steps > steps_max) {
+        r->Fail("row arena: invalid free list");
+        break;
+      }
+    }
+  }
+  if (!r->ok()) {
+    chunks_.clear();
+    free_heads_.clear();
+    chunk_bytes_ = used_in_last_ = live_records_ = 0;
+    return r->status();
+  }
+  return Status::OK();
+}
+
 // ---- ports and sides ------------------------------------------------------------------------
 
 class HashJoinOperator::Port final : public Operator {
@@ -348,6 +430,77 @@ std::string HashJoinOperator::Describe() const {
                      side == 0 ? "right" : "left");
   }
   return s;
+}
+
+// ---- checkpoints --------------------------------------------------------------------------------
+
+Status HashJoinOperator::SnapshotState(StateWriter* w) const {
+  w->Begin("hash_join");
+  for (int s = 0; s < 2; ++s) {
+    w->Bool(finished_[s]);
+    w->I64(ports_[s]->watermark_us());
+  }
+  w->I64(deletes_unmatched_);
+  w->I64(rows_expired_);
+  for (int s = 0; s < 2; ++s) {
+    const Side& S = *sides_[s];
+    w->Begin(s == 0 ? "left" : "right");
+    S.table.Snapshot(w);
+    S.arena.Snapshot(w);
+    w->PodVector(S.expiry_heap);
+    w->I64(S.expired_pending);
+    w->End();
+  }
+  w->End();
+  return Status::OK();
+}
+
+Status HashJoinOperator::RestoreState(StateReader* r) {
+  if (state_rows() != 0) return Internal("hash join: RestoreState on an operator that has state");
+  r->Begin("hash_join");
+  int64_t wm[2];
+  for (int s = 0; s < 2; ++s) {
+    finished_[s] = r->Bool();
+    wm[s] = r->I64();
+  }
+  deletes_unmatched_ = r->I64();
+  rows_expired_ = r->I64();
+  if (!r->ok()) return r->status();
+  for (int s = 0; s < 2; ++s) {
+    ports_[s]->RestoreWatermark(wm[s]);
+    Side& S = *sides_[s];
+    r->Begin(s == 0 ? "left" : "right");
+    WEIR_RETURN_IF_ERROR(S.table.Restore(r));
+    WEIR_RETURN_IF_ERROR(S.arena.Restore(r));
+    S.expiry_heap = r->PodVector<int64_t>();
+    S.expired_pending = r->I64();
+    r->End();
+    if (!r->ok()) return r->status();
+    if (!std::is_heap(S.expiry_heap.begin(), S.expiry_heap.end(), std::greater<>()) || S.expired_pending < 0 ||
+        (S.expiry.column < 0 && !S.expiry_heap.empty())) {
+      r->Fail("hash join: invalid expiry heap");
+      return r->status();
+    }
+    // Every key list: in-bounds records with a positive multiplicity, acyclic, and together
+    // exactly the arena's live records.
+    size_t linked = 0;
+    const size_t live = S.arena.live_records();
+    bool bad = false;
+    S.table.ForEach([&](const uint8_t*, uint32_t, uint8_t* payload) {
+      if (bad) return;
+      uint64_t next = LoadU64(payload);
+      if (next == 0) bad = true;
+      for (; next != 0 && !bad; next = LoadU64(S.arena.At(next - 1) + kNextOff)) {
+        if (!S.arena.ValidRecord(next - 1) || Mult(S.arena.At(next - 1)) <= 0 || ++linked > live) bad = true;
+      }
+    });
+    if (bad || linked != live) {
+      r->Fail(fmt::format("hash join: {} side key lists do not match the row arena", s == 0 ? "left" : "right"));
+      return r->status();
+    }
+  }
+  r->End();
+  return r->status();
 }
 
 // ---- watermarks and finish --------------------------------------------------------------------

@@ -161,6 +161,19 @@ class RowArena {
   size_t MemoryBytes() const { return chunk_bytes_; }
   size_t live_records() const { return live_records_; }
 
+  /// Checkpoints: a "row_arena" section with every chunk as one raw span (the last one up to
+  /// its used bytes), the allocation cursor, the live count and the free-list heads. Records
+  /// link by references (next = ref + 1), never by address, so the bytes hold no pointers; an
+  /// unchanged chunk produces identical bytes. Freed records and unused chunk tails are
+  /// written as they are (stale or uninitialized bytes, never read back as data).
+  void Snapshot(StateWriter* w) const;
+  /// Replaces the contents (the arena must be empty). Validates chunk sizes, the cursor and
+  /// every free list (each entry an in-bounds record of its class; no cycles). The caller
+  /// validates the live records it reaches (ValidRecord). Errors: the reader's kDataError.
+  Status Restore(StateReader* r);
+  /// True when `ref` is a whole in-bounds record whose header's class matches its length.
+  bool ValidRecord(uint64_t ref) const;
+
  private:
   struct Chunk {
     std::unique_ptr<uint8_t[]> data;
@@ -206,6 +219,12 @@ class HashJoinOperator final : public Operator {
   int64_t deletes_unmatched() const { return deletes_unmatched_; }
   /// Rows dropped from state by watermark expiry (both sides).
   int64_t rows_expired() const { return rows_expired_; }
+
+  /// Checkpoints (docs/operator-state.md): both sides' key tables and row arenas as raw dumps,
+  /// expiry heaps and pending counts, the input ports' watermarks and finished flags, and the
+  /// counters. Restore validates every key list (records in bounds, no cycles, live count).
+  Status SnapshotState(StateWriter* w) const override;
+  Status RestoreState(StateReader* r) override;
 
  private:
   class Port;
