@@ -55,11 +55,12 @@ Result<std::unique_ptr<Source>> MakeSource(const Options& options, SchemaPtr sch
   return source;
 }
 
-Result<std::unique_ptr<Sink>> MakeSink(const Options& options, SchemaPtr schema, bool changelog) {
+Result<std::unique_ptr<Sink>> MakeSink(const Options& options, SchemaPtr schema, bool changelog,
+                                       const SinkContext& context) {
   WEIR_ASSIGN_OR_RETURN(std::string connector, ConnectorName(options));
   std::unique_ptr<Sink> sink;
   if (connector == "file") {
-    WEIR_ASSIGN_OR_RETURN(sink, MakeFileSink(options, schema, changelog));
+    WEIR_ASSIGN_OR_RETURN(sink, MakeFileSink(options, schema, changelog, context));
   } else if (connector == "stdout") {
     WEIR_ASSIGN_OR_RETURN(sink, MakeStdoutSink(options, schema, changelog));
   } else if (connector == "blackhole") {

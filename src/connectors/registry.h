@@ -20,7 +20,10 @@ Result<SchemaPtr> ResolveSourceSchema(const Options& options, SchemaPtr declared
 Result<std::unique_ptr<Source>> MakeSource(const Options& options, SchemaPtr schema,
                                            const std::vector<int>& projection);
 
-/// Creates a sink writing rows of `schema`. `changelog`: rows carry ops.
-Result<std::unique_ptr<Sink>> MakeSink(const Options& options, SchemaPtr schema, bool changelog);
+/// Creates a sink writing rows of `schema`. `changelog`: rows carry ops. `context`: the Env of
+/// its file I/O and whether it runs in exactly-once (two-phase-commit) mode; only the file sink
+/// has such a mode, the others ignore it (at-least-once under checkpoints, see sink.h).
+Result<std::unique_ptr<Sink>> MakeSink(const Options& options, SchemaPtr schema, bool changelog,
+                                       const SinkContext& context = {});
 
 }  // namespace weir

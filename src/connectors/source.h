@@ -7,6 +7,12 @@
 //
 // Hot path: Next() fills a caller-owned batch, reusing its columns (ReuseColumn), so a steady
 // state read allocates nothing.
+//
+// Checkpoints: a replayable source saves its position between two Next() calls
+// (SavePosition) and a fresh source built from the same options resumes there
+// (RestorePosition, before its first Next()), returning exactly the rows the original would
+// have returned next. Sources that cannot do this return NotSupported, and the driver must
+// refuse to checkpoint a pipeline reading them.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +23,7 @@
 #include "batch/record_batch.h"
 #include "common/status.h"
 #include "connectors/options.h"
+#include "state/snapshot.h"
 
 namespace weir {
 
@@ -59,6 +66,22 @@ class Source {
 
   /// Human-readable description for EXPLAIN, e.g. "file flights.csv (csv)".
   virtual std::string Describe() const = 0;
+
+  /// Appends the position after the last row returned by Next() to `w`: everything needed so
+  /// that a fresh source built from the same options, after RestorePosition, returns exactly
+  /// the rows this one would return next (and continues its stats). Called between Next()
+  /// calls, from the driver thread. Default: NotSupported("source X cannot be checkpointed").
+  virtual Status SavePosition(StateWriter* w) const {
+    (void)w;
+    return NotSupported("source {} cannot be checkpointed", Describe());
+  }
+  /// Resumes at a position written by SavePosition of a source with the same options. Must be
+  /// called before the first Next(). Errors: kDataError when the state is malformed or the
+  /// input no longer matches it (e.g. the file is shorter than the saved offset).
+  virtual Status RestorePosition(StateReader* r) {
+    (void)r;
+    return NotSupported("source {} cannot be checkpointed", Describe());
+  }
 };
 
 }  // namespace weir

@@ -1,5 +1,8 @@
 #include "formats/format.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 #include <cerrno>
@@ -26,6 +29,52 @@ BadRecordHandler::BadRecordHandler(std::string source_name, ErrorPolicy policy,
 
 BadRecordHandler::~BadRecordHandler() {
   if (dead_letter_ != nullptr) std::fclose(dead_letter_);
+}
+
+Status BadRecordHandler::SaveState(StateWriter* w) {
+  int64_t bytes = dead_letter_bytes_;
+  if (dead_letter_ != nullptr) {
+    if (std::fflush(dead_letter_) != 0 || ::fdatasync(::fileno(dead_letter_)) != 0)
+      return IOError("cannot sync dead-letter file '{}': {}", dead_letter_path_,
+                     std::strerror(errno));
+    struct stat st;
+    if (::fstat(::fileno(dead_letter_), &st) != 0)
+      return IOError("cannot stat dead-letter file '{}': {}", dead_letter_path_,
+                     std::strerror(errno));
+    bytes = static_cast<int64_t>(st.st_size);
+  } else if (bytes < 0 && policy_ == ErrorPolicy::kDeadLetter) {
+    struct stat st;  // nothing written by this run yet: whatever the file holds came before
+    bytes = ::stat(dead_letter_path_.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
+  }
+  w->Begin("bad_records");
+  w->I64(skipped_);
+  w->I64(dead_lettered_);
+  w->I64(bytes);
+  w->End();
+  return Status::OK();
+}
+
+Status BadRecordHandler::RestoreState(StateReader* r) {
+  r->Begin("bad_records");
+  const int64_t skipped = r->I64();
+  const int64_t dead_lettered = r->I64();
+  const int64_t bytes = r->I64();
+  r->End();
+  if (!r->ok()) return r->status();
+  if (skipped < 0 || dead_lettered < 0) return DataError("bad-record counters are negative");
+  if (dead_letter_ != nullptr) return Internal("BadRecordHandler::RestoreState after a bad record");
+  skipped_ = skipped;
+  dead_lettered_ = dead_lettered;
+  dead_letter_bytes_ = bytes;
+  if (bytes >= 0 && policy_ == ErrorPolicy::kDeadLetter) {
+    struct stat st;
+    if (::stat(dead_letter_path_.c_str(), &st) == 0 && st.st_size > bytes) {
+      if (::truncate(dead_letter_path_.c_str(), static_cast<off_t>(bytes)) != 0)
+        return IOError("cannot truncate dead-letter file '{}': {}", dead_letter_path_,
+                       std::strerror(errno));
+    }
+  }
+  return Status::OK();
 }
 
 Status BadRecordHandler::OnBadRecord(int64_t line, std::string_view raw, std::string_view reason) {

@@ -26,6 +26,7 @@
 #include "batch/record_batch.h"
 #include "common/status.h"
 #include "connectors/options.h"
+#include "state/snapshot.h"
 
 namespace weir {
 
@@ -55,6 +56,15 @@ class BadRecordHandler {
   Status OnBadRecord(int64_t line, std::string_view raw, std::string_view reason);
 
   ErrorPolicy policy() const { return policy_; }
+
+  /// Checkpoints: appends the counters and, under dead_letter, the dead-letter file's length
+  /// after flushing and fdatasync-ing it, so that RestoreState can cut off lines written after
+  /// the checkpoint (replay writes them again): the dead-letter file is exactly-once too.
+  Status SaveState(StateWriter* w);
+  /// Restores the counters and truncates the dead-letter file to the saved length when it is
+  /// longer (a shorter file is left alone: lines were lost outside Weir's control).
+  Status RestoreState(StateReader* r);
+
   int64_t skipped() const { return skipped_; }
   int64_t dead_lettered() const { return dead_lettered_; }
   const std::string& source_name() const { return source_name_; }
@@ -66,6 +76,7 @@ class BadRecordHandler {
   std::FILE* dead_letter_ = nullptr;
   int64_t skipped_ = 0;
   int64_t dead_lettered_ = 0;
+  int64_t dead_letter_bytes_ = -1;  // dead-letter file length restored from a checkpoint
 };
 
 /// Parses the `on_error` ('fail' default | 'skip' | 'dead_letter') and `dead_letter_path`
@@ -119,6 +130,15 @@ class Decoder {
 
   /// 1-based line number of the next record to decode.
   virtual int64_t next_line() const = 0;
+
+  /// Checkpoints: appends the decoder's state between two Decode() calls (line number,
+  /// byte-order-mark check, CSV header, progress through an overlong record being discarded)
+  /// to `w`. Together with the input offset of the next unconsumed byte it lets a fresh
+  /// decoder with the same options continue exactly where this one stopped.
+  virtual void SaveState(StateWriter* w) const = 0;
+  /// Restores what SaveState wrote, on a decoder that has not decoded anything yet. Errors are
+  /// the reader's (kDataError) or a header that does not fit the schema any more.
+  virtual Status RestoreState(StateReader* r) = 0;
 
   /// Schema of the rows Decode() appends: the projected columns, in projection order.
   virtual const SchemaPtr& output_schema() const = 0;

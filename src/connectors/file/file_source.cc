@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "batch/buffer.h"
+#include "common/crc32c.h"
 #include "formats/format.h"
 
 namespace weir {
@@ -17,6 +18,9 @@ namespace {
 
 constexpr size_t kReadBytes = size_t{1} << 20;            // one read(2)
 constexpr size_t kBatchInputBytesMax = size_t{16} << 20;  // stop topping up a batch after this
+/// A saved position carries a CRC32C of up to this many bytes before it, so that restoring
+/// onto a file whose content changed (rewritten, replaced) is an error, not silent garbage.
+constexpr size_t kFingerprintBytesMax = 4096;
 
 class FileSource final : public Source {
  public:
@@ -49,6 +53,56 @@ class FileSource final : public Source {
     return s;
   }
 
+  Status SavePosition(StateWriter* w) const override {
+    const uint64_t offset = file_read_ - (end_ - begin_);
+    uint32_t fingerprint = end_fingerprint_;
+    if (!ended_) {
+      WEIR_ASSIGN_OR_RETURN(fingerprint, Fingerprint(offset));
+    }
+    w->Begin("file_source");
+    w->String(format_);
+    w->U64(offset);
+    w->U32(fingerprint);
+    w->I64(stats_.rows_read);
+    w->I64(stats_.bytes_read);
+    decoder_->SaveState(w);
+    WEIR_RETURN_IF_ERROR(handler_->SaveState(w));
+    w->End();
+    return Status::OK();
+  }
+
+  Status RestorePosition(StateReader* r) override {
+    if (file_read_ != 0 || ended_) return Internal("{}: RestorePosition after Next()", path_);
+    r->Begin("file_source");
+    const std::string format = r->String();
+    const uint64_t offset = r->U64();
+    const uint32_t fingerprint = r->U32();
+    const int64_t rows_read = r->I64();
+    const int64_t bytes_read = r->I64();
+    if (!r->ok()) return r->status();
+    if (format != format_)
+      return DataError("{}: checkpointed as format '{}', now '{}'", path_, format, format_);
+    struct stat st;
+    if (::fstat(fd_, &st) != 0) return IOError("cannot stat '{}': {}", path_, std::strerror(errno));
+    if (S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) < offset)
+      return DataError("{}: the file changed since the checkpoint: it has {} bytes, the checkpoint "
+                       "read up to byte {}", path_, static_cast<int64_t>(st.st_size), offset);
+    WEIR_ASSIGN_OR_RETURN(uint32_t now, Fingerprint(offset));
+    if (now != fingerprint)
+      return DataError("{}: the file changed since the checkpoint: the bytes before offset {} "
+                       "differ", path_, offset);
+    WEIR_RETURN_IF_ERROR(decoder_->RestoreState(r));
+    WEIR_RETURN_IF_ERROR(handler_->RestoreState(r));
+    r->End();
+    if (!r->ok()) return r->status();
+    if (::lseek(fd_, static_cast<off_t>(offset), SEEK_SET) < 0)
+      return IOError("cannot seek '{}': {}", path_, std::strerror(errno));
+    file_read_ = offset;
+    stats_.rows_read = rows_read;
+    stats_.bytes_read = bytes_read;
+    return Status::OK();
+  }
+
   Result<PollResult> Next(RecordBatch* out, int64_t rows_max) override {
     if (ended_) return PollResult::kEnd;
     rows_max = std::clamp<int64_t>(rows_max, 1, kBatchRowsMax);
@@ -72,6 +126,7 @@ class FileSource final : public Source {
             continue;
           }
           if (out->num_rows() > 0) return Emit(out);
+          WEIR_ASSIGN_OR_RETURN(end_fingerprint_, Fingerprint(file_read_));
           ended_ = true;
           CloseFile();
           return PollResult::kEnd;
@@ -110,9 +165,27 @@ class FileSource final : public Source {
         return IOError("cannot read '{}': {}", path_, std::strerror(errno));
       }
       end_ += static_cast<size_t>(n);
+      file_read_ += static_cast<uint64_t>(n);
       *got = static_cast<size_t>(n);
       return Status::OK();
     }
+  }
+
+  // CRC32C of the (up to kFingerprintBytesMax) bytes before `offset` in the file.
+  Result<uint32_t> Fingerprint(uint64_t offset) const {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(offset, kFingerprintBytesMax));
+    char bytes[kFingerprintBytesMax];
+    size_t done = 0;
+    while (done < n) {
+      ssize_t got = ::pread(fd_, bytes + done, n - done, static_cast<off_t>(offset - n + done));
+      if (got < 0) {
+        if (errno == EINTR) continue;
+        return IOError("cannot read '{}': {}", path_, std::strerror(errno));
+      }
+      if (got == 0) break;  // shorter than the offset: the caller has checked, or will see it
+      done += static_cast<size_t>(got);
+    }
+    return crc32c::Value(bytes, done);
   }
 
   void CloseFile() {
@@ -131,6 +204,8 @@ class FileSource final : public Source {
   size_t end_ = 0;
   bool eof_ = false;  // read(2) returned 0 (never set when following)
   bool ended_ = false;
+  uint64_t file_read_ = 0;          // file offset of buffer_[end_]
+  uint32_t end_fingerprint_ = 0;    // Fingerprint(file_read_) taken at the end (fd closed)
   SourceStats stats_;
 };
 

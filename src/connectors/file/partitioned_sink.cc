@@ -5,8 +5,8 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <filesystem>
-#include <unordered_map>
+#include <map>
+#include <set>
 
 #include "connectors/file/file_sink.h"
 #include "types/datetime.h"
@@ -55,25 +55,25 @@ class PartitionedFileSink final : public Sink {
     bool changelog = false;
     int64_t partitions_open_max = 256;
     Options options;  // encoder options
+    SinkContext context;
   };
   explicit PartitionedFileSink(Config config)
-      : config_(std::move(config)), scratch_(config_.data_schema) {}
+      : config_(std::move(config)),
+        env_(config_.context.env),
+        two_phase_(config_.context.two_phase_commit),
+        scratch_(config_.data_schema) {}
   ~PartitionedFileSink() override { Close().IgnoreError(); }
 
   Status Write(const RecordBatch& batch) override {
     if (!error_.ok()) return error_;
+    if (closed_) return Internal("write to closed sink '{}'", config_.path);
+    WEIR_RETURN_IF_ERROR(Start());
     const int64_t n = batch.num_rows();
     Partition* cur = nullptr;
     for (int64_t i = 0; i < n; ++i) {
       BuildKey(batch, i);
       if (cur == nullptr || key_ != last_key_) {
-        auto it = partitions_.find(key_);
-        if (it == partitions_.end()) {
-          auto p = std::make_unique<Partition>();
-          p->dir = key_;
-          it = partitions_.emplace(key_, std::move(p)).first;
-        }
-        cur = it->second.get();
+        cur = FindOrAdd(key_);
         last_key_.assign(key_);
       }
       if (cur->sel.empty()) touched_.push_back(cur);
@@ -85,14 +85,14 @@ class PartitionedFileSink final : public Sink {
       p->sel.clear();
     }
     touched_.clear();
-    if (!st.ok()) error_ = st;
-    return st;
+    return Check(st);
   }
 
   Status Flush() override {
     if (!error_.ok()) return error_;
+    if (two_phase_) return Start();  // staged rows are published by Commit only
     for (auto& [key, p] : partitions_)
-      if (p->file) WEIR_RETURN_IF_ERROR(p->file->Flush());
+      if (p->file) WEIR_RETURN_IF_ERROR(Check(p->file->Flush()));
     return Status::OK();
   }
 
@@ -101,9 +101,15 @@ class PartitionedFileSink final : public Sink {
     closed_ = true;
     for (auto& [key, p] : partitions_)
       if (p->file) {
-        Status st = CloseFile(p.get());
+        Status st = CloseFile(p.get(), /*sync=*/false);
         if (!st.ok() && error_.ok()) error_ = st;
       }
+    if (two_phase_) {
+      // Part files of the current epoch were never pre-committed: they are not output.
+      for (const Part& part : current_)
+        if (env_->FileExists(StagingPath(part))) env_->DeleteFile(StagingPath(part)).IgnoreError();
+      current_.clear();
+    }
     return error_;
   }
 
@@ -122,14 +128,229 @@ class PartitionedFileSink final : public Sink {
                        config_.format, config_.format);
   }
 
+  Status PreCommit(uint64_t epoch, StateWriter* w) override {
+    WEIR_RETURN_IF_ERROR(Usable("PreCommit"));
+    WEIR_RETURN_IF_ERROR(Start());
+    if (!pending_.empty() && epoch <= pending_.back().epoch)
+      return Internal("{}: PreCommit({}) after PreCommit({})", config_.path, epoch,
+                      pending_.back().epoch);
+    // Every part file of this epoch: synced and closed (the next rows start new part files).
+    for (auto& [key, p] : partitions_)
+      if (p->file) WEIR_RETURN_IF_ERROR(Check(CloseFile(p.get(), /*sync=*/true)));
+    std::set<std::string> dirs(new_dirs_.begin(), new_dirs_.end());
+    for (const std::string& d : new_dirs_) dirs.insert(DirName(d));
+    for (const Part& part : current_) dirs.insert(JoinPath(config_.path, part.dir));
+    for (const std::string& d : dirs) WEIR_RETURN_IF_ERROR(Check(env_->SyncDir(d)));
+    new_dirs_.clear();
+    for (Part& part : current_) {
+      part.epoch = epoch;
+      pending_.push_back(std::move(part));
+    }
+    current_.clear();
+    w->Begin("partitioned_file_sink");
+    w->U64(epoch);
+    w->U64(partitions_.size());
+    for (const auto& [key, p] : partitions_) {
+      w->String(key);
+      w->I64(p->next_part);
+    }
+    w->U64(pending_.size());
+    for (const Part& part : pending_) {
+      w->U64(part.epoch);
+      w->String(part.dir);
+      w->I64(part.number);
+    }
+    w->End();
+    return Status::OK();
+  }
+
+  Status Commit(uint64_t epoch) override {
+    WEIR_RETURN_IF_ERROR(Usable("Commit"));
+    size_t n = 0;
+    while (n < pending_.size() && pending_[n].epoch <= epoch) ++n;
+    if (n == 0) return Status::OK();
+    WEIR_RETURN_IF_ERROR(Check(Publish(n)));
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(n));
+    return Status::OK();
+  }
+
+  Status Recover(uint64_t epoch, StateReader* r) override {
+    WEIR_RETURN_IF_ERROR(Usable("Recover"));
+    if (started_) return Internal("{}: Recover after the sink was used", config_.path);
+    r->Begin("partitioned_file_sink");
+    const uint64_t saved_epoch = r->U64();
+    const uint64_t partitions = r->U64();
+    if (r->ok() && partitions > r->remaining() / 16) r->Fail("partition count exceeds the state");
+    for (uint64_t i = 0; i < partitions && r->ok(); ++i) {
+      std::string key = r->String();
+      const int64_t next_part = r->I64();
+      if (!r->ok()) break;
+      if (next_part < 0 || !ValidKey(key)) {
+        r->Fail("invalid partition in the state");
+        break;
+      }
+      FindOrAdd(key)->next_part = next_part;
+    }
+    const uint64_t count = r->U64();
+    if (r->ok() && count > r->remaining() / 24) r->Fail("pending count exceeds the state");
+    for (uint64_t i = 0; i < count && r->ok(); ++i) {
+      Part part;
+      part.epoch = r->U64();
+      part.dir = r->String();
+      part.number = r->I64();
+      if (!r->ok()) break;
+      auto it = partitions_.find(part.dir);
+      if (part.epoch > saved_epoch || it == partitions_.end() || part.number < 0 ||
+          part.number >= it->second->next_part) {
+        r->Fail("inconsistent pending part files");
+        break;
+      }
+      pending_.push_back(std::move(part));
+    }
+    r->End();
+    if (!r->ok()) return r->status();
+    if (saved_epoch != epoch)
+      return DataError("{}: sink state of epoch {} restored as epoch {}", config_.path,
+                       saved_epoch, epoch);
+    started_ = true;
+    // The checkpoint is durable: what it pre-committed is committed.
+    if (!pending_.empty()) WEIR_RETURN_IF_ERROR(Check(Publish(pending_.size())));
+    pending_.clear();
+    // Discard what was written after the checkpoint: staging files, and part files numbered
+    // past a partition's checkpointed count (published by a later checkpoint than this one).
+    WEIR_RETURN_IF_ERROR(Check(CleanUp(/*after_checkpoint=*/true)));
+    return Status::OK();
+  }
+
  private:
   struct Partition {
     std::string dir;  // "dt=…/hm=…"
-    std::unique_ptr<EncodedFdSink> file;
+    std::unique_ptr<EncodedFileWriter> file;
     int64_t next_part = 0;
     uint64_t last_used = 0;
     std::vector<uint32_t> sel;  // rows of the current batch
   };
+  struct Part {  // a part file written in two-phase mode
+    uint64_t epoch = 0;  // the PreCommit that staged it (pending_ only)
+    std::string dir;
+    int64_t number = 0;
+  };
+
+  Status Usable(std::string_view call) const {
+    if (!error_.ok()) return error_;
+    if (closed_) return Internal("use of closed sink '{}'", config_.path);
+    if (!two_phase_)
+      return Internal("{}: {} on a sink not created for two-phase commit", config_.path, call);
+    return Status::OK();
+  }
+  Status Check(Status st) {
+    if (!st.ok() && error_.ok()) error_ = st;
+    return st;
+  }
+
+  // A partition key read from a checkpoint must stay inside the base directory.
+  static bool ValidKey(std::string_view key) {
+    if (key.empty() || key.front() == '/') return false;
+    size_t b = 0;
+    while (b <= key.size()) {
+      size_t e = key.find('/', b);
+      if (e == std::string_view::npos) e = key.size();
+      std::string_view part = key.substr(b, e - b);
+      if (part.empty() || part == "." || part == ".." || part.find('=') == std::string_view::npos)
+        return false;
+      b = e + 1;
+    }
+    return true;
+  }
+
+  Partition* FindOrAdd(const std::string& key) {
+    auto it = partitions_.find(key);
+    if (it == partitions_.end()) {
+      auto p = std::make_unique<Partition>();
+      p->dir = key;
+      it = partitions_.emplace(key, std::move(p)).first;
+    }
+    return it->second.get();
+  }
+
+  std::string FinalPath(const Part& part) const {
+    return fmt::format("{}/{}/part-{}.{}", config_.path, part.dir, part.number, config_.format);
+  }
+  std::string StagingPath(const Part& part) const {
+    return fmt::format("{}/{}/.part-{}.{}{}", config_.path, part.dir, part.number, config_.format,
+                       kStagingSuffix);
+  }
+
+  // Two-phase fresh start (the first call is not Recover): stale staging files are deleted.
+  Status Start() {
+    if (!two_phase_ || started_) return Status::OK();
+    started_ = true;
+    return Check(CleanUp(/*after_checkpoint=*/false));
+  }
+
+  // Deletes staging files under the base directory; with `after_checkpoint`, also part files
+  // of known partitions numbered at or past their next_part.
+  Status CleanUp(bool after_checkpoint) {
+    return Walk(config_.path, "", [&](const std::string& dir, const std::string& key,
+                                       const std::string& name) -> Status {
+      if (name.size() > kStagingSuffix.size() && name.front() == '.' &&
+          name.compare(name.size() - kStagingSuffix.size(), kStagingSuffix.size(),
+                       kStagingSuffix) == 0)
+        return env_->DeleteFile(JoinPath(dir, name));
+      if (!after_checkpoint) return Status::OK();
+      auto it = partitions_.find(key);
+      int64_t number = 0;
+      if (it == partitions_.end() || !ParsePartName(name, &number)) return Status::OK();
+      if (number >= it->second->next_part) return env_->DeleteFile(JoinPath(dir, name));
+      return Status::OK();
+    });
+  }
+
+  bool ParsePartName(std::string_view name, int64_t* number) const {
+    const std::string ext = "." + config_.format;
+    if (name.substr(0, 5) != "part-" || name.size() <= 5 + ext.size() ||
+        name.substr(name.size() - ext.size()) != ext)
+      return false;
+    std::string_view digits = name.substr(5, name.size() - 5 - ext.size());
+    auto r = std::from_chars(digits.data(), digits.data() + digits.size(), *number);
+    return r.ec == std::errc() && r.ptr == digits.data() + digits.size();
+  }
+
+  // Calls fn(dir, partition key, file name) for every non-directory entry inside partition
+  // directories ("col=value" names) under `dir`, depth first.
+  template <typename Fn>
+  Status Walk(const std::string& dir, const std::string& key, Fn&& fn) {
+    if (!env_->FileExists(dir)) return Status::OK();
+    WEIR_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->GetChildren(dir));
+    for (const std::string& name : names) {
+      if (name.find('=') != std::string::npos && name.front() != '.') {
+        WEIR_RETURN_IF_ERROR(
+            Walk(JoinPath(dir, name), key.empty() ? name : key + "/" + name, fn));
+      } else if (!key.empty()) {
+        WEIR_RETURN_IF_ERROR(fn(dir, key, name));
+      }
+    }
+    return Status::OK();
+  }
+
+  // Renames pending_[0, n) to their final names and makes the renames durable. Idempotent:
+  // a part whose staging file is gone was renamed before (its final file must exist).
+  Status Publish(size_t n) {
+    std::set<std::string> dirs;
+    for (size_t i = 0; i < n; ++i) {
+      const Part& part = pending_[i];
+      const std::string staging = StagingPath(part);
+      if (env_->FileExists(staging)) {
+        WEIR_RETURN_IF_ERROR(env_->RenameFile(staging, FinalPath(part)));
+      } else if (!env_->FileExists(FinalPath(part))) {
+        return DataError("{}: part file '{}' of a checkpoint is missing (neither staged nor "
+                         "published)", config_.path, FinalPath(part));
+      }
+      dirs.insert(JoinPath(config_.path, part.dir));
+    }
+    for (const std::string& d : dirs) WEIR_RETURN_IF_ERROR(env_->SyncDir(d));
+    return Status::OK();
+  }
 
   /// key_ = the partition directory of row i.
   void BuildKey(const RecordBatch& batch, int64_t i) {
@@ -186,30 +407,29 @@ class PartitionedFileSink final : public Sink {
       Partition* lru = nullptr;
       for (auto& [key, q] : partitions_)
         if (q->file && (lru == nullptr || q->last_used < lru->last_used)) lru = q.get();
-      if (lru != nullptr) WEIR_RETURN_IF_ERROR(CloseFile(lru));
+      if (lru != nullptr) WEIR_RETURN_IF_ERROR(CloseFile(lru, /*sync=*/two_phase_));
     }
-    const std::string dir = config_.path + "/" + p->dir;
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) return IOError("cannot create directory '{}': {}", dir, ec.message());
-    const std::string file = fmt::format("{}/part-{}.{}", dir, p->next_part++, config_.format);
+    const std::string dir = JoinPath(config_.path, p->dir);
+    Status st = CreateDirs(env_, dir, two_phase_ ? &new_dirs_ : nullptr);
+    if (!st.ok()) return IOError("cannot create directory '{}': {}", dir, st.message());
+    Part part{0, p->dir, p->next_part++};
+    const std::string file = two_phase_ ? StagingPath(part) : FinalPath(part);
     WEIR_ASSIGN_OR_RETURN(std::unique_ptr<Encoder> encoder,
                           MakeEncoder(config_.format, config_.data_schema, config_.changelog,
                                       config_.options));
-    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return IOError("cannot create '{}': {}", file, std::strerror(errno));
-    EncodedFdSink::Config fc;
-    fc.name = file;
-    fc.describe = file;
-    fc.fd = fd;
-    fc.owns_fd = true;
-    p->file = std::make_unique<EncodedFdSink>(std::move(encoder), std::move(fc));
+    auto writer = std::make_unique<EncodedFileWriter>(std::move(encoder), size_t{1} << 20);
+    WEIR_RETURN_IF_ERROR(writer->Open(env_, file, /*truncate=*/true));
+    writer->WriteHeader();
+    p->file = std::move(writer);
+    if (two_phase_) current_.push_back(std::move(part));
     ++open_files_;
     return Status::OK();
   }
 
-  Status CloseFile(Partition* p) {
-    Status st = p->file->Close();
+  Status CloseFile(Partition* p, bool sync) {
+    Status st = sync ? p->file->Sync() : Status::OK();
+    Status c = p->file->Close();
+    if (st.ok()) st = c;
     closed_stats_.rows_written += p->file->stats().rows_written;
     closed_stats_.bytes_written += p->file->stats().bytes_written;
     p->file.reset();
@@ -217,8 +437,16 @@ class PartitionedFileSink final : public Sink {
     return st;
   }
 
+  static constexpr std::string_view kStagingSuffix = ".weir-staging";
+
   Config config_;
-  std::unordered_map<std::string, std::unique_ptr<Partition>> partitions_;
+  Env* env_;
+  bool two_phase_;
+  bool started_ = false;         // two-phase: Recover or the fresh start happened
+  std::vector<Part> current_;    // two-phase: part files of the epoch being written
+  std::vector<Part> pending_;    // two-phase: pre-committed, not yet committed, in order
+  std::vector<std::string> new_dirs_;  // two-phase: directories created this epoch
+  std::map<std::string, std::unique_ptr<Partition>> partitions_;  // ordered: stable state
   std::vector<Partition*> touched_;
   std::string key_, last_key_;
   RecordBatch scratch_;
@@ -238,7 +466,7 @@ std::string EscapePartitionValue(std::string_view value) {
 }
 
 Result<std::unique_ptr<Sink>> MakePartitionedFileSink(const Options& options, SchemaPtr schema,
-                                                      bool changelog) {
+                                                      bool changelog, const SinkContext& context) {
   PartitionedFileSink::Config config;
   WEIR_ASSIGN_OR_RETURN(config.path, options.GetRequired("path"));
   while (config.path.size() > 1 && config.path.back() == '/') config.path.pop_back();
@@ -280,9 +508,9 @@ Result<std::unique_ptr<Sink>> MakePartitionedFileSink(const Options& options, Sc
   WEIR_ASSIGN_OR_RETURN(std::unique_ptr<Encoder> probe,
                         MakeEncoder(config.format, config.data_schema, changelog, options));
   config.options = options;
-  std::error_code ec;
-  std::filesystem::create_directories(config.path, ec);
-  if (ec) return IOError("cannot create directory '{}': {}", config.path, ec.message());
+  config.context = context;
+  Status st = CreateDirs(context.env, config.path, nullptr);
+  if (!st.ok()) return IOError("cannot create directory '{}': {}", config.path, st.message());
   return std::unique_ptr<Sink>(new PartitionedFileSink(std::move(config)));
 }
 

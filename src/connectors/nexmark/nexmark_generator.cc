@@ -336,7 +336,8 @@ int64_t EventDelayMicros(uint64_t seed, int64_t n) {
 
 // ---- ReleaseOrder -------------------------------------------------------------------------------
 ReleaseOrder::ReleaseOrder(Table table, uint64_t seed)
-    : seed_key_(SeedKey(seed)),
+    : table_(table),
+      seed_key_(SeedKey(seed)),
       share_(table == Table::kPerson    ? kPersonProportion
              : table == Table::kAuction ? kAuctionProportion
                                         : kBidProportion),
@@ -348,6 +349,65 @@ ReleaseOrder::ReleaseOrder(Table table, uint64_t seed)
   for (int64_t i = 0; i < nodes; ++i)
     nodes_[static_cast<size_t>(i)].next = i + 1 < nodes ? static_cast<int32_t>(i + 1) : -1;
   free_ = 0;
+}
+
+void ReleaseOrder::SaveState(StateWriter* w) const {
+  w->Begin("nexmark_release_order");
+  w->I64(next_row_);
+  w->I64(release_slot_);
+  w->I64(held_);
+  int64_t written = 0;
+  for (int64_t slot = release_slot_; written < held_ && slot < release_slot_ + kSlots; ++slot) {
+    for (int32_t i = heads_[static_cast<size_t>(slot & (kSlots - 1))]; i >= 0;
+         i = nodes_[static_cast<size_t>(i)].next) {
+      w->I64(nodes_[static_cast<size_t>(i)].event);
+      ++written;
+    }
+  }
+  WEIR_CHECK(written == held_);
+  w->End();
+}
+
+Status ReleaseOrder::RestoreState(StateReader* r) {
+  if (next_row_ != 0 || held_ != 0) return Internal("ReleaseOrder::RestoreState on a used order");
+  r->Begin("nexmark_release_order");
+  const int64_t next_row = r->I64();
+  const int64_t release_slot = r->I64();
+  const int64_t held = r->I64();
+  if (r->ok() && (next_row < 0 || release_slot < 0 || held < 0 ||
+                  held > static_cast<int64_t>(nodes_.size()) ||
+                  static_cast<uint64_t>(held) > r->remaining() / 8))
+    r->Fail("nexmark release order: invalid position");
+  if (!r->ok()) return r->status();
+  next_row_ = next_row;
+  next_event_ = EventOfRow(table_, next_row);
+  within_ = next_row % share_;
+  release_slot_ = release_slot;
+  for (int64_t k = 0; k < held && r->ok(); ++k) {
+    const int64_t n = r->I64();
+    if (!r->ok()) break;
+    if (n < 0 || n >= next_event_ || EventKind(n) != table_) {
+      r->Fail("nexmark release order: parked event is not a scanned event of this table");
+      break;
+    }
+    EventRng rng(seed_key_, n);
+    const int64_t delay = DelayFromDraw(rng.Next());
+    const int64_t slot = n + delay / kInterEventMicros;
+    if (delay <= 0 || slot < release_slot_ || slot - release_slot_ >= kSlots || slot <= n ||
+        free_ < 0) {
+      r->Fail("nexmark release order: parked event does not fit this seed");
+      break;
+    }
+    const int32_t node = free_;
+    free_ = nodes_[static_cast<size_t>(node)].next;
+    nodes_[static_cast<size_t>(node)] = {n, -1};
+    int32_t* link = &heads_[static_cast<size_t>(slot & (kSlots - 1))];
+    while (*link >= 0) link = &nodes_[static_cast<size_t>(*link)].next;
+    *link = node;
+    ++held_;
+  }
+  r->End();
+  return r->status();
 }
 
 bool ReleaseOrder::ReleaseBefore(int64_t slot_end, int64_t rows_max, int64_t* out, int64_t* count) {

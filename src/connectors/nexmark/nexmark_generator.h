@@ -28,6 +28,7 @@
 
 #include "batch/column.h"
 #include "common/status.h"
+#include "state/snapshot.h"
 
 namespace weir::nexmark {
 
@@ -180,6 +181,14 @@ class ReleaseOrder {
   /// Events parked, waiting for their release time.
   int64_t held() const { return held_; }
 
+  /// Checkpoints: the scan position, the release slot and the parked events in ring order
+  /// (8 bytes each; about kDelayedEventOneIn^-1 of the last 3 s of event time), so that a
+  /// restored order releases exactly the same sequence.
+  void SaveState(StateWriter* w) const;
+  /// Restores what SaveState wrote, on a fresh ReleaseOrder of the same table and seed.
+  /// kDataError when the state is malformed or does not fit this table/seed.
+  Status RestoreState(StateReader* r);
+
  private:
   static constexpr int64_t kSlots = 32768;  // > kMaxLatenessMicros / kInterEventMicros
   struct Node {
@@ -190,6 +199,7 @@ class ReleaseOrder {
   /// up before all were released.
   bool ReleaseBefore(int64_t slot_end, int64_t rows_max, int64_t* out, int64_t* count);
 
+  Table table_;
   uint64_t seed_key_;
   int64_t share_;             // events of this table per block of kProportionDenominator
   int64_t next_row_ = 0;      // next row to scan

@@ -108,6 +108,38 @@ class NexmarkSource final : public Source {
     return s;
   }
 
+  Status SavePosition(StateWriter* w) const override {
+    w->Begin("nexmark_source");
+    w->U64(generator_.seed());
+    w->I64(events_);
+    w->I64(rows_read_);
+    order_.SaveState(w);
+    w->End();
+    return Status::OK();
+  }
+
+  Status RestorePosition(StateReader* r) override {
+    if (rows_read_ != 0 || order_.scanned_rows() != 0)
+      return Internal("nexmark source: RestorePosition after Next()");
+    r->Begin("nexmark_source");
+    const uint64_t seed = r->U64();
+    const int64_t events = r->I64();
+    const int64_t rows_read = r->I64();
+    if (!r->ok()) return r->status();
+    if (seed != generator_.seed() || events != events_)
+      return DataError("nexmark source: checkpointed with seed {} and events {}, now seed {} and "
+                       "events {}", static_cast<int64_t>(seed), events,
+                       static_cast<int64_t>(generator_.seed()), events_);
+    WEIR_RETURN_IF_ERROR(order_.RestoreState(r));
+    r->End();
+    if (!r->ok()) return r->status();
+    if (order_.scanned_rows() > rows_total_)
+      return DataError("nexmark source: checkpoint position {} is past the end ({} rows)",
+                       order_.scanned_rows(), rows_total_);
+    rows_read_ = rows_read;
+    return Status::OK();
+  }
+
   std::string Describe() const override {
     std::string events = events_ > 0 ? std::to_string(events_) : std::string("unbounded");
     std::string rate = rate_ > 0 ? fmt::format(", rate={}", rate_) : std::string();
@@ -136,11 +168,16 @@ class NexmarkSource final : public Source {
   /// kPaceSleepMax for about 10 ms worth of them (at most `rows`).
   int64_t PacedScanEnd(int64_t rows) {
     Clock::time_point now = Clock::now();
-    if (!started_) {
-      started_ = true;
-      start_ = now;
-    }
     Table table = generator_.table();
+    if (!started_) {
+      // Event k is due k / rate seconds after the start; a restored source resumes at its
+      // position's due time rather than waiting out the time before it again.
+      started_ = true;
+      const int64_t first = order_.scanned_rows() > 0
+                                ? nexmark::EventOfRow(table, order_.scanned_rows())
+                                : 0;
+      start_ = now - (DueTime(first) - Clock::time_point{});
+    }
     // About 10 ms of this table's rows, at least one.
     int64_t share = table == Table::kPerson    ? nexmark::kPersonProportion
                     : table == Table::kAuction ? nexmark::kAuctionProportion

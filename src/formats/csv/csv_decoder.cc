@@ -270,6 +270,51 @@ Status CsvDecoder::BuildFieldMap(const std::vector<std::string>& names, int64_t 
   return Status::OK();
 }
 
+void CsvDecoder::SaveState(StateWriter* w) const {
+  w->Begin("csv_decoder");
+  w->I64(next_line_);
+  w->Bool(started_);
+  w->Bool(header_pending_);
+  w->U64(header_names_.size());
+  for (const std::string& name : header_names_) w->String(name);
+  w->Bool(skipping_);
+  w->U64(skip_quote_carry_);
+  w->I64(skip_line_);
+  w->End();
+}
+
+Status CsvDecoder::RestoreState(StateReader* r) {
+  r->Begin("csv_decoder");
+  const int64_t next_line = r->I64();
+  const bool started = r->Bool();
+  const bool header_pending = r->Bool();
+  const uint64_t names = r->U64();
+  if (names > r->remaining()) r->Fail("CSV header name count exceeds the state");
+  std::vector<std::string> header_names;
+  for (uint64_t i = 0; i < names && r->ok(); ++i) header_names.push_back(r->String());
+  const bool skipping = r->Bool();
+  const uint64_t carry = r->U64();
+  const int64_t skip_line = r->I64();
+  r->End();
+  if (!r->ok()) return r->status();
+  if (next_line < 1) return DataError("csv decoder state: line {} < 1", next_line);
+  if (header_pending && !options_.header)
+    return DataError("csv decoder state: header pending but the source has header = 'false'");
+  if (!header_names.empty()) {
+    if (!options_.header)
+      return DataError("csv decoder state has a header but the source has header = 'false'");
+    WEIR_RETURN_IF_ERROR(BuildFieldMap(header_names, 1));
+  }
+  next_line_ = next_line;
+  started_ = started;
+  header_pending_ = header_pending;
+  header_names_ = std::move(header_names);
+  skipping_ = skipping;
+  skip_quote_carry_ = carry;
+  skip_line_ = skip_line;
+  return Status::OK();
+}
+
 void CsvDecoder::PrepareBatch(RecordBatch* out) {
   out->set_schema(output_schema_);
   out->DisableOps();
@@ -450,6 +495,7 @@ Status CsvDecoder::ConsumeHeader(const char* data, size_t len, bool at_eof, size
       f = g + 1;
     }
     WEIR_RETURN_IF_ERROR(BuildFieldMap(names, header_line));
+    header_names_ = std::move(names);
     header_pending_ = false;
     *used = next;
     *done = true;

@@ -62,6 +62,8 @@ class CsvDecoder final : public Decoder {
   Status Decode(const char* data, size_t len, bool at_eof, int64_t rows_max, RecordBatch* out,
                 size_t* consumed) override;
   int64_t next_line() const override { return next_line_; }
+  void SaveState(StateWriter* w) const override;
+  Status RestoreState(StateReader* r) override;
   const SchemaPtr& output_schema() const override { return output_schema_; }
 
  private:
@@ -113,6 +115,7 @@ class CsvDecoder final : public Decoder {
   int64_t next_line_ = 1;
   bool started_ = false;         // the byte-order mark check has been done
   bool header_pending_ = false;  // header=true and the header line has not been read yet
+  std::vector<std::string> header_names_;  // the header's names once read (checkpoints)
   // Discarding a record longer than record_bytes_max: quote parity and line at the scan point.
   bool skipping_ = false;
   uint64_t skip_quote_carry_ = 0;

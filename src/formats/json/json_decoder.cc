@@ -265,6 +265,28 @@ bool JsonDecoder::ParseLine(const char* text, size_t size, size_t capacity, Cell
   return true;
 }
 
+void JsonDecoder::SaveState(StateWriter* w) const {
+  w->Begin("json_decoder");
+  w->I64(next_line_);
+  w->Bool(started_);
+  w->Bool(skipping_);
+  w->End();
+}
+
+Status JsonDecoder::RestoreState(StateReader* r) {
+  r->Begin("json_decoder");
+  const int64_t next_line = r->I64();
+  const bool started = r->Bool();
+  const bool skipping = r->Bool();
+  r->End();
+  if (!r->ok()) return r->status();
+  if (next_line < 1) return DataError("json decoder state: line {} < 1", next_line);
+  next_line_ = next_line;
+  started_ = started;
+  skipping_ = skipping;
+  return Status::OK();
+}
+
 Status JsonDecoder::Decode(const char* data, size_t len, bool at_eof, int64_t rows_max,
                            RecordBatch* out, size_t* consumed) {
   *consumed = 0;

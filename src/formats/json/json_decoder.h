@@ -40,6 +40,8 @@ class JsonDecoder final : public Decoder {
   Status Decode(const char* data, size_t len, bool at_eof, int64_t rows_max, RecordBatch* out,
                 size_t* consumed) override;
   int64_t next_line() const override { return next_line_; }
+  void SaveState(StateWriter* w) const override;
+  Status RestoreState(StateReader* r) override;
   const SchemaPtr& output_schema() const override { return output_schema_; }
 
  private:
