@@ -403,8 +403,42 @@ double HashTable::AverageProbeLength() const {
 
 // ---- checkpoints ----------------------------------------------------------------------------
 
+/// A fingerprint of the hash functions (HashColumn over every key type, NULLs, combining):
+/// slot positions and tags derive from hashes, so a table is only valid for the hash it was
+/// built with. A snapshot records it; a build whose hashing differs refuses the state rather
+/// than look keys up in the wrong slots.
+uint64_t HashTable::HashFingerprint() {
+  static const uint64_t fingerprint = [] {
+    const DataType types[] = {DataType::Boolean(), DataType::Int32(),     DataType::Int64(),
+                              DataType::Double(),  DataType::Decimal(12, 2), DataType::Varchar(),
+                              DataType::Timestamp(), DataType::IntervalType()};
+    uint64_t hashes[3] = {1, 2, 3};
+    for (const DataType& t : types) {
+      Column c(t);
+      for (int i = 0; i < 2; ++i) {
+        if (t.id == TypeId::kVarchar) {
+          c.AppendString(i == 0 ? "fingerprint" : "a longer string for the key arena fingerprint");
+        } else if (t.id == TypeId::kInterval) {
+          c.Append<Interval>(Interval{1 + i, 2, 3});
+        } else if (t.byte_width() == 8) {
+          c.Append<int64_t>(0x123456789LL + i);
+        } else if (t.byte_width() == 4) {
+          c.Append<int32_t>(-7 - i);
+        } else {
+          c.Append<uint8_t>(static_cast<uint8_t>(i));
+        }
+      }
+      c.AppendNull();
+      HashColumn(c, 3, true, hashes);
+    }
+    return hashes[0] ^ HashCombine(hashes[1], hashes[2]) ^ HashBytes("weir", 4);
+  }();
+  return fingerprint;
+}
+
 void HashTable::Snapshot(StateWriter* w, const std::function<void(uint8_t* payload)>& scrub) const {
   w->Begin("hash_table");
+  w->U64(HashFingerprint());
   w->U32(payload_bytes_);
   w->U32(fixed_key_bytes_);
   w->U64(capacity_);
@@ -427,6 +461,11 @@ void HashTable::Snapshot(StateWriter* w, const std::function<void(uint8_t* paylo
 
 Status HashTable::Restore(StateReader* r) {
   r->Begin("hash_table");
+  const uint64_t fingerprint = r->U64();
+  if (r->ok() && fingerprint != HashFingerprint()) {
+    r->Fail("hash table written with different hash functions (another Weir version); cannot restore it");
+    return r->status();
+  }
   const uint32_t payload_bytes = r->U32();
   const uint32_t fixed_key_bytes = r->U32();
   const uint64_t capacity = r->U64();
@@ -483,11 +522,11 @@ Status HashTable::Restore(StateReader* r) {
     const uint8_t* s = src + i * slot_bytes_;
     const uint32_t tag = Load32(s);
     if (tag == 0) {
-      for (uint32_t b = 0; b < slot_bytes_; b += 4) {
-        if (Load32(s + b) != 0) {
-          r->Fail(fmt::format("hash table: empty slot {} is not zero", i));
-          return r->status();
-        }
+      uint64_t bits = 0;  // slot_bytes_ is a multiple of 8
+      for (uint32_t b = 0; b < slot_bytes_; b += 8) bits |= Load64(s + b);
+      if (bits != 0) {
+        r->Fail(fmt::format("hash table: empty slot {} is not zero", i));
+        return r->status();
       }
       continue;
     }

@@ -214,7 +214,7 @@ class HashTable {
   /// Memory: the writer's buffer grows by capacity × slot bytes + arena bytes.
   void Snapshot(StateWriter* w, const std::function<void(uint8_t* payload)>& scrub = {}) const;
   /// Replaces the contents with a snapshot of a table with the same payload_bytes and
-  /// fixed_key_bytes; the result is structurally identical (same capacity, same slot of every
+  /// fixed_key_bytes and the same hash functions (HashFingerprint); the result is structurally identical (same capacity, same slot of every
   /// key, same arena offsets). Validates before changing anything: sizes against the bytes
   /// present, a power-of-two capacity, size under the load limit, occupied slots == size,
   /// empty slots all-zero, every out-of-line key a distinct live arena record with its tag and
@@ -222,6 +222,9 @@ class HashTable {
   /// not detected: it is simply not found.) Errors: the reader's kDataError; on error the
   /// table is unchanged.
   Status Restore(StateReader* r);
+  /// Fingerprint of HashColumn / HashBytes, stored in every snapshot: hashes are not stable
+  /// across versions (README), and a table's slots are only valid for the hash that placed them.
+  static uint64_t HashFingerprint();
 
   /// Average probe length (slots inspected) of a successful lookup of every present key; a
   /// diagnostic for hash quality (≈ 1.5 at load 0.5 with a good hash). O(capacity).
