@@ -47,6 +47,7 @@ stage "cli tests" tests/integration/cli_test.sh build
 stage "flights vs DuckDB" tests/integration/flights_oracle_test.sh build
 stage "tables vs DuckDB" tests/integration/tables_oracle_test.sh build
 stage "nexmark vs DuckDB" tests/integration/nexmark_oracle_test.sh build 200000
+stage "kill -9 crash soak" tests/integration/crash_soak.sh build 2 10000000
 if [ "$quick" = 0 ]; then
   stage "build (asan+ubsan)" scripts/build.sh --sanitize
   export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1

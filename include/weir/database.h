@@ -29,6 +29,12 @@ struct DatabaseOptions {
   int64_t batch_rows = kBatchRowsDefault;
   /// Name used for the script in messages (e.g. the .sql path); errors still use line:column.
   std::string script_name;
+  /// Durable state (checkpoints: docs/checkpoint-format.md). Empty: everything in memory, as
+  /// before. Set: the database checkpoints every `checkpoint_interval_ms` while running and at
+  /// the end of each run; started again with the same script and directory it resumes from the
+  /// last checkpoint (sources rewind, file sinks publish each row exactly once).
+  std::string state_dir;
+  int64_t checkpoint_interval_ms = 1000;
 };
 
 /// What one statement produced.
@@ -69,10 +75,23 @@ struct ViewRunStats {
   std::vector<OperatorWatermark> watermarks;  // each operator's last watermark, leaf first
 };
 
+struct CheckpointRunStats {
+  int64_t checkpoints = 0;       // taken (handed to the writer)
+  int64_t durable = 0;           // published
+  int64_t last_pause_us = 0;     // pipeline stalled for the last one (snapshot + hand-off)
+  int64_t max_pause_us = 0;
+  int64_t total_pause_us = 0;
+  int64_t last_state_bytes = 0;  // state size of the last checkpoint
+  int64_t last_written_bytes = 0;  // bytes written for it (incremental)
+  uint64_t restored_epoch = 0;   // the checkpoint this database resumed from (0: none)
+  bool enabled = false;          // a state directory is set
+};
+
 struct RunStats {
   std::vector<SourceRunStats> sources;
   std::vector<SinkRunStats> sinks;
   std::vector<ViewRunStats> views;
+  CheckpointRunStats checkpoints;
 };
 
 /// Progress of bounded sources during Run(), reported about every 200 ms.

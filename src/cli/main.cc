@@ -79,6 +79,14 @@ bool WriteStatsJson(const std::string& path, const weir::RunStats& stats, double
                      i ? "," : "", JsonEscape(v.name), v.rows, v.memory_bytes, v.state_bytes, v.state_groups,
                      v.join_rows, v.join_rows_expired, v.rows_late_dropped, wms);
   }
+  if (stats.checkpoints.enabled) {
+    const auto& c = stats.checkpoints;
+    j += fmt::format("\n  }},\n  \"checkpoints\": {{\"taken\": {}, \"durable\": {}, \"last_pause_us\": {}, "
+                     "\"max_pause_us\": {}, \"total_pause_us\": {}, \"last_state_bytes\": {}, "
+                     "\"last_written_bytes\": {}, \"restored_epoch\": {}",
+                     c.checkpoints, c.durable, c.last_pause_us, c.max_pause_us, c.total_pause_us, c.last_state_bytes,
+                     c.last_written_bytes, c.restored_epoch);
+  }
   j += fmt::format("\n  }},\n  \"wall_seconds\": {:.6f},\n  \"cpu_seconds\": {:.6f},\n  \"peak_rss_bytes\": {}\n}}\n",
                    wall_seconds, cpu, static_cast<int64_t>(ru.ru_maxrss) * 1024);
   std::ofstream f(path);
@@ -109,6 +117,13 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "csv", "json"}));
   run->add_option("--stats-json", stats_path, "Write run statistics as JSON to this path");
   run->add_option("--batch-rows", batch_rows, "Rows per batch read from sources")->check(CLI::Range(int64_t{1}, weir::kBatchRowsMax));
+  std::string state_dir;
+  int64_t checkpoint_interval_ms = 1000;
+  run->add_option("--state-dir", state_dir,
+                  "Keep durable state here: checkpoints while running; run again with the same file and "
+                  "directory to continue from the last checkpoint (exactly-once file sinks)");
+  run->add_option("--checkpoint-interval-ms", checkpoint_interval_ms, "Checkpoint cadence with --state-dir (default 1000)")
+      ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}));
   CLI11_PARSE(app, argc, argv);
 
   std::ifstream in(file, std::ios::binary);
@@ -126,6 +141,8 @@ int main(int argc, char** argv) {
 
   weir::DatabaseOptions options;
   options.batch_rows = batch_rows;
+  options.state_dir = state_dir;
+  options.checkpoint_interval_ms = checkpoint_interval_ms;
   options.script_name = file;
   weir::Database db(options);
   g_db = &db;

@@ -67,6 +67,8 @@ class Checkpointer {
   /// The restored checkpoint's blob `name`, or nullptr.
   const std::string* Restored(const std::string& name) const;
 
+  /// The epoch the next Write() will get (sinks pre-commit under it first).
+  uint64_t next_epoch() const { return next_epoch_; }
   int64_t interval_ms() const { return interval_ms_; }
   void set_interval_ms(int64_t ms) { interval_ms_ = ms; }
   /// True when the interval has passed since the last checkpoint (or the run began).

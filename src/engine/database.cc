@@ -18,6 +18,7 @@
 #include "sql/binder.h"
 #include "sql/dml.h"
 #include "sql/statement.h"
+#include "engine/checkpointer.h"
 
 namespace weir {
 
@@ -107,6 +108,27 @@ int64_t MaxTimestamp(const Column& c, int64_t n) {
   return best;
 }
 
+// "500ms", "2s", "1 min", "1500" (milliseconds) → milliseconds (>= 1).
+Result<int64_t> ParseDurationMs(const std::string& text) {
+  size_t i = 0;
+  while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+  size_t j = i;
+  while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j]))) ++j;
+  std::string unit = text.substr(j);
+  unit.erase(0, unit.find_first_not_of(' '));
+  while (!unit.empty() && unit.back() == ' ') unit.pop_back();
+  for (char& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (j == i || j - i > 12) return InvalidArgument("invalid duration '{}': expected e.g. '500ms', '2s', '1min'", text);
+  const int64_t n = std::stoll(text.substr(i, j - i));
+  int64_t scale;
+  if (unit.empty() || unit == "ms" || unit == "millisecond" || unit == "milliseconds") scale = 1;
+  else if (unit == "s" || unit == "second" || unit == "seconds") scale = 1000;
+  else if (unit == "min" || unit == "minute" || unit == "minutes") scale = 60000;
+  else return InvalidArgument("invalid duration '{}': unknown unit '{}' (ms, s, min)", text, unit);
+  if (n * scale < 1) return InvalidArgument("invalid duration '{}': must be at least 1 ms", text);
+  return n * scale;
+}
+
 StatementResult RowsResult(std::string statement, SchemaPtr schema,
                            const std::vector<std::vector<std::string>>& rows) {
   StatementResult r;
@@ -138,6 +160,42 @@ struct Database::Impl {
   std::map<std::string, std::unique_ptr<Table>> tables;
   uint64_t next_seq = 1;
   std::function<void(const Progress&)> progress;
+
+  // ---- checkpoints (options.state_dir) ----
+  std::unique_ptr<Checkpointer> ckpt;
+  uint64_t statements_done = 0;  // statements executed (counted across Execute calls)
+  uint64_t statements_hash = 0;
+  uint64_t phase = 0;            // Run() calls that started pipelines
+  Env* env = Env::Default();
+
+  Status OpenCheckpointer() {
+    if (options.state_dir.empty() || ckpt) return Status::OK();
+    auto c = Checkpointer::Open(env, options.state_dir, options.checkpoint_interval_ms);
+    if (!c.ok()) return c.status().WithPrefix("state directory " + options.state_dir + ": ");
+    ckpt = std::move(c).value();
+    return Status::OK();
+  }
+  // Restored blob `name`, as a reader; nullptr when there is none.
+  std::unique_ptr<StateReader> RestoredBlob(const std::string& name) const {
+    if (!ckpt || !ckpt->restored()) return nullptr;
+    const std::string* b = ckpt->Restored(name);
+    if (!b) return nullptr;
+    return std::make_unique<StateReader>(*b, fmt::format("checkpoint {} in {}, {}", ckpt->restored_epoch(),
+                                                         options.state_dir, name));
+  }
+  SinkContext SinkCtx() const {
+    SinkContext c;
+    c.env = env;
+    c.two_phase_commit = ckpt != nullptr;
+    return c;
+  }
+  // A sink created after a restart resumes the restored checkpoint's pre-commit.
+  Status RecoverSink(const std::string& name, Sink* sink) {
+    auto r = RestoredBlob("sink/" + Lower(name));
+    if (!r) return Status::OK();
+    WEIR_RETURN_IF_ERROR(sink->Recover(ckpt->restored_epoch(), r.get()));
+    return r->status();
+  }
 
   // Statement context for error positions.
   const LineMap* lines = nullptr;
@@ -379,9 +437,10 @@ struct Database::Impl {
       *explain += inner;
       return Status::OK();
     }
-    auto sink = MakeSink(st.options, plan->schema, !plan->append_only);
+    auto sink = MakeSink(st.options, plan->schema, !plan->append_only, SinkCtx());
     if (!sink.ok()) return At(st.begin, sink.status().WithPrefix("sink " + st.name + ": "));
     e->sink = std::move(sink).value();
+    if (Status s = RecoverSink(st.name, e->sink.get()); !s.ok()) return At(st.begin, s.WithPrefix("sink " + st.name + ": "));
     auto terminal = std::make_unique<SinkOperator>(st.name, e->sink.get());
     WEIR_ASSIGN_OR_RETURN(e->pipeline, BuildPipeline(plan, std::move(terminal), LateSinks()));
     sinks[key] = std::move(e);
@@ -412,6 +471,10 @@ struct Database::Impl {
       key_columns.push_back(col);
     }
     tables[key] = std::make_unique<Table>(st.name, std::make_shared<Schema>(std::move(fields)), std::move(key_columns));
+    if (auto r = RestoredBlob("table/" + key)) {
+      WEIR_RETURN_IF_ERROR(tables[key]->RestoreState(r.get()));
+      WEIR_RETURN_IF_ERROR(r->status());
+    }
     return Status::OK();
   }
 
@@ -480,9 +543,10 @@ struct Database::Impl {
     return [this](const std::string& name, SchemaPtr schema) -> Result<Operator*> {
       SinkEntry& e = *sinks[Lower(name)];
       if (!e.sink) {
-        auto sink = MakeSink(e.options, schema, false);
+        auto sink = MakeSink(e.options, schema, false, SinkCtx());
         if (!sink.ok()) return sink.status().WithPrefix("sink " + e.name + ": ");
         e.sink = std::move(sink).value();
+        WEIR_RETURN_IF_ERROR(RecoverSink(e.name, e.sink.get()).WithPrefix("sink " + e.name + ": "));
         e.schema = schema;
         e.late_input = std::make_unique<SinkOperator>(e.name, e.sink.get());
       } else if (e.schema->ToString() != schema->ToString()) {
@@ -624,6 +688,13 @@ struct Database::Impl {
       options.batch_rows = v;
       return Status::OK();
     }
+    if (name == "checkpoint_interval" || name == "checkpoint_interval_ms") {
+      auto ms = ParseDurationMs(st.value);
+      if (!ms.ok()) return At(st.begin, ms.status());
+      options.checkpoint_interval_ms = *ms;
+      if (ckpt) ckpt->set_interval_ms(*ms);
+      return Status::OK();
+    }
     return At(st.name_offset, InvalidArgument("unrecognized configuration parameter \"{}\"", st.name));
   }
 
@@ -687,6 +758,102 @@ struct Database::Impl {
     return r->fanout.PushWatermark(wm);
   }
 
+  // ---- checkpoints ----------------------------------------------------------------------------
+  std::string PipelineName(const Pipeline* p) const {
+    for (const auto& [k, v] : views)
+      if (v->pipeline.get() == p) return k;
+    for (const auto& [k, v] : sinks)
+      if (v->pipeline.get() == p) return k;
+    return "?";
+  }
+  std::string SourceBlobName(const std::string& source_key) const {
+    return fmt::format("source/{}/{}", phase, source_key);
+  }
+  // A pipeline's checkpoint: which scans had ended, then its operators (Pipeline::SnapshotState).
+  static Result<std::string> SnapshotPipeline(const Pipeline& p) {
+    StateWriter w;
+    w.Begin("scans");
+    w.U64(p.scans.size());
+    for (const ScanInput& s : p.scans) w.Bool(s.finished);
+    w.End();
+    WEIR_RETURN_IF_ERROR(p.SnapshotState(&w));
+    return std::move(w.buffer());
+  }
+  static Status RestorePipeline(Pipeline* p, StateReader* r) {
+    r->Begin("scans");
+    const uint64_t n = r->U64();
+    if (r->ok() && n != p->scans.size()) r->Fail(fmt::format("the pipeline has {} inputs, the checkpoint {}", p->scans.size(), n));
+    for (uint64_t i = 0; i < n && r->ok(); ++i) p->scans[i].finished = r->Bool();
+    r->End();
+    WEIR_RETURN_IF_ERROR(r->status());
+    WEIR_RETURN_IF_ERROR(p->RestoreState(r));
+    return r->status();
+  }
+
+  // Takes a checkpoint between batches: pipelines, this run's source positions, tables, and the
+  // sinks' pre-commits, handed to the store's writer thread. `done`: the run phase has ended.
+  Status TakeCheckpoint(std::map<std::string, std::unique_ptr<Runner>>& runners, bool done) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const uint64_t epoch = ckpt->next_epoch();
+    std::vector<std::pair<std::string, std::string>> blobs;
+    for (const auto& [k, v] : views) {
+      if (!v->pipeline->started) continue;
+      WEIR_ASSIGN_OR_RETURN(std::string b, SnapshotPipeline(*v->pipeline));
+      blobs.emplace_back("pipeline/" + k, std::move(b));
+    }
+    for (const auto& [k, v] : sinks) {
+      if (!v->pipeline || !v->pipeline->started) continue;
+      WEIR_ASSIGN_OR_RETURN(std::string b, SnapshotPipeline(*v->pipeline));
+      blobs.emplace_back("pipeline/" + k, std::move(b));
+    }
+    for (const auto& [k, r] : runners) {
+      StateWriter w;
+      w.Begin("source");
+      w.Bool(r->done);
+      w.I64(r->watermark_us);
+      if (!r->done) {
+        Status s = r->reader->SavePosition(&w);
+        if (!s.ok()) return s.WithPrefix("checkpoint: ");
+      }
+      w.End();
+      blobs.emplace_back(SourceBlobName(k), std::move(w.buffer()));
+    }
+    for (const auto& [k, t] : tables) {
+      StateWriter w;
+      t->SnapshotState(&w);
+      blobs.emplace_back("table/" + k, std::move(w.buffer()));
+    }
+    for (const auto& [k, s] : sinks) {
+      if (!s->sink) continue;
+      StateWriter w;
+      WEIR_RETURN_IF_ERROR(s->sink->PreCommit(epoch, &w).WithPrefix("sink " + s->name + ": "));
+      blobs.emplace_back("sink/" + k, std::move(w.buffer()));
+    }
+    CheckpointMeta meta;
+    meta.statements = statements_done;
+    meta.statements_hash = statements_hash;
+    meta.phase = phase;
+    meta.phase_done = done;
+    const int64_t pause_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+    WEIR_ASSIGN_OR_RETURN(uint64_t written, ckpt->Write(std::move(blobs), meta, NowMs(), pause_us));
+    WEIR_CHECK(written == epoch);
+    return Status::OK();
+  }
+
+  // Publishes the sinks' output of every checkpoint that became durable (all of them: `wait`).
+  Status CommitDurable(bool wait) {
+    auto durable = wait ? ckpt->WaitDurable() : ckpt->PollDurable();
+    if (!durable.ok()) return durable.status().WithPrefix("checkpoint: ");
+    if (durable->empty()) return Status::OK();
+    const uint64_t epoch = durable->back();
+    for (auto& [k, s] : sinks) {
+      if (!s->sink) continue;
+      WEIR_RETURN_IF_ERROR(s->sink->Commit(epoch).WithPrefix("sink " + s->name + ": "));
+    }
+    return Status::OK();
+  }
+
   Status Run() {
     // Pipelines not yet started, in creation order.
     std::vector<std::pair<uint64_t, Pipeline*>> pending;
@@ -696,6 +863,27 @@ struct Database::Impl {
       if (v->pipeline && !v->pipeline->started) pending.push_back({v->seq, v->pipeline.get()});
     std::sort(pending.begin(), pending.end());
     if (pending.empty()) return FlushSinks();  // table changes may have reached sinks
+    WEIR_RETURN_IF_ERROR(OpenCheckpointer());
+
+    // After a restart this run phase either finished before the checkpoint (its pipelines are
+    // restored and nothing is read), was in progress (restored, sources resume at their saved
+    // positions), or had not begun.
+    ++phase;
+    bool restore = false, complete = false;
+    if (ckpt && ckpt->restored()) {
+      const CheckpointMeta& m = ckpt->restored_meta();
+      if (phase < m.phase || (phase == m.phase && m.phase_done)) restore = complete = true;
+      else if (phase == m.phase) restore = true;
+    }
+    if (restore) {
+      for (auto& [seq, p] : pending) {
+        const std::string name = PipelineName(p);
+        auto r = RestoredBlob("pipeline/" + name);
+        if (!r) return DataError("checkpoint {} in {} has no state for {} (was the script changed?)",
+                                 ckpt->restored_epoch(), options.state_dir, name);
+        WEIR_RETURN_IF_ERROR(RestorePipeline(p, r.get()).WithPrefix(name + ": "));
+      }
+    }
 
     std::map<std::string, std::unique_ptr<Runner>> runners;
     std::vector<std::pair<ScanInput*, ViewEntry*>> backfills;
@@ -728,6 +916,11 @@ struct Database::Impl {
         }
         r->scans.push_back(&scan);
       }
+    }
+    // Restored pipelines hold what backfills would replay.
+    if (restore) {
+      table_backfills.clear();
+      backfills.clear();
     }
     for (auto& [scan, t] : table_backfills) {
       Status s = t->Backfill(scan->attached());
@@ -765,15 +958,39 @@ struct Database::Impl {
         r->watermark_expr = std::make_unique<ExprEvaluator>(RemapColumns(src.watermark_expr, mapping));
       }
       for (ScanInput* sc : r->scans) r->fanout.AddOutput(sc->Attach(cols));
+      if (restore) {
+        const std::string blob = SourceBlobName(name);
+        auto rd = RestoredBlob(blob);
+        if (!rd) return DataError("checkpoint {} in {} has no position for source {} (was the script changed?)",
+                                  ckpt->restored_epoch(), options.state_dir, r->source->name);
+        rd->Begin("source");
+        r->done = rd->Bool();
+        const int64_t wm = rd->I64();
+        if (!r->done) WEIR_RETURN_IF_ERROR(r->reader->RestorePosition(rd.get()).WithPrefix("source " + r->source->name + ": "));
+        rd->End();
+        WEIR_RETURN_IF_ERROR(rd->status());
+        r->watermark_us = wm;
+        if (wm != WatermarkTracker::kNone) r->tracker->Observe(0, wm, NowMs());
+        if (r->done) r->tracker->Finish(0);
+      }
     }
 
     using Clock = std::chrono::steady_clock;
     const auto t0 = Clock::now();
     auto last_progress = t0;
-    size_t active = runners.size();
+    size_t active = 0;
+    for (auto& [name, r] : runners) active += r->done ? 0 : 1;
+    if (complete) active = 0;
+    if (ckpt) ckpt->ResetClock(NowMs());
     Status status;
     while (active > 0 && status.ok()) {
       if (db->cancelled()) break;
+      if (ckpt) {
+        // Between batches: every operator has processed everything delivered so far.
+        if (ckpt->Due(NowMs())) status = TakeCheckpoint(runners, false);
+        if (status.ok()) status = CommitDurable(false);
+        if (!status.ok()) break;
+      }
       bool any_data = false;
       int64_t slowest = INT64_MAX;
       for (auto& [name, r] : runners) {
@@ -848,8 +1065,15 @@ struct Database::Impl {
         }
       }
     }
+    // With a state directory, the end of a run is a checkpoint (committed before returning, so
+    // the sinks' output is published); a cancelled run checkpoints without flushing the
+    // pipelines, so a restart continues exactly where it stopped.
+    if (ckpt && status.ok() && !complete) {
+      status = TakeCheckpoint(runners, !db->cancelled());
+      if (status.ok()) status = CommitDurable(true);
+    }
     // Stopped by Cancel(): flush what the pipelines hold so sinks end cleanly.
-    if (status.ok() && db->cancelled()) {
+    if (!ckpt && status.ok() && db->cancelled()) {
       for (auto& [name, r] : runners)
         if (!r->done) status = r->fanout.Finish();
     }
@@ -911,8 +1135,30 @@ Status Database::Execute(std::string_view script, const ResultCallback& on_resul
     ~Reset() { impl->lines = nullptr; }
   } reset{impl_.get()};
   WEIR_ASSIGN_OR_RETURN(std::vector<Statement> statements, ParseScript(script, lines));
+  WEIR_RETURN_IF_ERROR(impl_->OpenCheckpointer());
   for (const Statement& st : statements) {
     if (cancelled()) return Cancelled("cancelled");
+    // After a restart: the statements the restored checkpoint covers must be the same ones
+    // (same text, same order); their data changes are in the checkpoint and are not repeated.
+    const uint64_t index = impl_->statements_done;
+    impl_->statements_hash = HashStatement(impl_->statements_hash, script.substr(st.begin, st.end - st.begin));
+    bool covered = false;
+    if (impl_->ckpt && impl_->ckpt->restored()) {
+      const CheckpointMeta& m = impl_->ckpt->restored_meta();
+      covered = index < m.statements;
+      if (index + 1 == m.statements && impl_->statements_hash != m.statements_hash)
+        return impl_->At(st.begin, InvalidArgument("the state in {} was written by a different script (the statements up to "
+                                                   "here differ); use another --state-dir or the original script",
+                                                   impl_->options.state_dir));
+    }
+    struct Count {
+      Impl* impl;
+      ~Count() { ++impl->statements_done; }
+    } count{impl_.get()};
+    if (covered && (st.kind == StatementKind::kInsert || st.kind == StatementKind::kUpdate ||
+                    st.kind == StatementKind::kDelete)) {
+      continue;  // already applied: the restored tables and views contain its changes
+    }
     switch (st.kind) {
       case StatementKind::kCreateSource:
         WEIR_RETURN_IF_ERROR(impl_->CreateSource(st));
@@ -1003,6 +1249,18 @@ Status Database::Execute(std::string_view script, const ResultCallback& on_resul
 
 RunStats Database::stats() const {
   RunStats out;
+  if (impl_->ckpt) {
+    const CheckpointerStats& c = impl_->ckpt->stats();
+    out.checkpoints.checkpoints = c.checkpoints;
+    out.checkpoints.durable = c.durable;
+    out.checkpoints.last_pause_us = c.last_pause_us;
+    out.checkpoints.max_pause_us = c.max_pause_us;
+    out.checkpoints.total_pause_us = c.total_pause_us;
+    out.checkpoints.last_state_bytes = c.last_state_bytes;
+    out.checkpoints.last_written_bytes = c.last_written_bytes;
+    out.checkpoints.restored_epoch = impl_->ckpt->restored_epoch();
+    out.checkpoints.enabled = true;
+  }
   for (const auto& [k, s] : impl_->sources) {
     SourceRunStats st = s->stats;
     st.watermark_us = s->watermark_us;
