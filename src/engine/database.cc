@@ -19,6 +19,8 @@
 #include "sql/dml.h"
 #include "sql/statement.h"
 #include "engine/checkpointer.h"
+#include "state/key_encoder.h"
+#include "storage/wal.h"
 
 namespace weir {
 
@@ -164,16 +166,104 @@ struct Database::Impl {
   // ---- checkpoints (options.state_dir) ----
   std::unique_ptr<Checkpointer> ckpt;
   uint64_t statements_done = 0;  // statements executed (counted across Execute calls)
-  uint64_t statements_hash = 0;
+  uint64_t statements_hash = 0;       // of the statements executed and the one executing
+  uint64_t statements_hash_done = 0;  // of the statements executed
   uint64_t phase = 0;            // Run() calls that started pipelines
   Env* env = Env::Default();
+
+  // Table WAL (DIR/wal): the rows of every INSERT are logged (and fdatasynced) before the
+  // statement returns, keyed by the statement's index; after a restart an INSERT the checkpoint
+  // does not cover takes its rows from the log instead of re-reading its VALUES / SELECT (whose
+  // inputs may have changed). UPDATE and DELETE are deterministic given the table, so they are
+  // re-executed. Segments are removed once a durable checkpoint covers their statements.
+  static constexpr uint8_t kWalInsertRows = 1;
+  std::unique_ptr<WalWriter> wal;
+  std::map<uint64_t, std::string> wal_inserts;        // statement index -> logged payload
+  std::vector<std::pair<uint64_t, uint64_t>> wal_marks;  // (epoch, WAL LSN it covers), pending
 
   Status OpenCheckpointer() {
     if (options.state_dir.empty() || ckpt) return Status::OK();
     auto c = Checkpointer::Open(env, options.state_dir, options.checkpoint_interval_ms);
     if (!c.ok()) return c.status().WithPrefix("state directory " + options.state_dir + ": ");
     ckpt = std::move(c).value();
+    const std::string wal_dir = options.state_dir + "/wal";
+    auto reader = WalReader::Open(env, wal_dir);
+    if (!reader.ok()) return reader.status().WithPrefix("state directory " + options.state_dir + ": table log: ");
+    const uint64_t covered = ckpt->restored() ? ckpt->restored_meta().statements : 0;
+    WalRecord rec;
+    while (true) {
+      auto more = (*reader)->Next(&rec);
+      if (!more.ok()) return more.status().WithPrefix("table log: ");
+      if (!*more) break;
+      if (rec.type != kWalInsertRows || rec.payload.size() < 8) return DataError("table log: record {} has an unknown form", rec.lsn);
+      uint64_t index;
+      std::memcpy(&index, rec.payload.data(), 8);
+      if (index >= covered) wal_inserts[index] = std::string(rec.payload);
+    }
+    auto w = WalWriter::Open(env, wal_dir, (*reader)->report().last_lsn + 1);
+    if (!w.ok()) return w.status().WithPrefix("table log: ");
+    wal = std::move(w).value();
     return Status::OK();
+  }
+
+  // WAL payload of an INSERT: statement index, statement hash, rows (KeyEncoder encoding).
+  std::string EncodeInsert(uint64_t index, const RecordBatch& rows) const {
+    StateWriter w;
+    w.U64(index);
+    w.U64(statements_hash);
+    w.U64(static_cast<uint64_t>(rows.num_rows()));
+    std::vector<DataType> types;
+    std::vector<const Column*> cols;
+    for (size_t c = 0; c < rows.num_columns(); ++c) {
+      types.push_back(rows.column(c)->type());
+      cols.push_back(rows.column(c).get());
+    }
+    KeyEncoder enc(types);
+    if (rows.num_rows() > 0) enc.Encode(cols, rows.num_rows());
+    for (int64_t i = 0; i < rows.num_rows(); ++i) w.Bytes(enc.key(i), enc.key_len(i));
+    return std::move(w.buffer());
+  }
+  Result<RecordBatch> DecodeInsert(const std::string& payload, const SchemaPtr& schema, uint64_t index) const {
+    StateReader r(payload, fmt::format("table log, statement {}", index + 1));
+    r.U64();
+    if (r.U64() != statements_hash) r.Fail("the logged INSERT was not this statement (was the script changed?)");
+    const uint64_t n = r.U64();
+    if (r.ok() && n > r.remaining()) r.Fail("row count exceeds the record");
+    std::vector<DataType> types;
+    for (const Field& f : schema->fields()) types.push_back(f.type);
+    KeyEncoder enc(types);
+    std::vector<std::string_view> rows;
+    for (uint64_t i = 0; i < n && r.ok(); ++i) rows.push_back(r.Bytes());
+    WEIR_RETURN_IF_ERROR(r.status());
+    RecordBatch out(schema);
+    std::vector<Column*> outs;
+    for (const Field& f : schema->fields()) {
+      out.columns().push_back(std::make_shared<Column>(f.type));
+      outs.push_back(out.columns().back().get());
+    }
+    std::vector<const uint8_t*> ptrs;
+    std::vector<uint32_t> lens;
+    for (auto v : rows) {
+      ptrs.push_back(reinterpret_cast<const uint8_t*>(v.data()));
+      lens.push_back(static_cast<uint32_t>(v.size()));
+    }
+    if (!rows.empty()) enc.DecodeBatch(ptrs.data(), lens.data(), static_cast<int64_t>(rows.size()), outs);
+    out.set_num_rows(static_cast<int64_t>(rows.size()));
+    return out;
+  }
+  // The rows an INSERT applies: from the log after a restart, else `make()`, logged and synced.
+  Result<RecordBatch> LoggedInsertRows(const std::function<Result<RecordBatch>()>& make, const SchemaPtr& schema) {
+    const uint64_t index = statements_done;
+    if (wal) {
+      if (auto it = wal_inserts.find(index); it != wal_inserts.end()) return DecodeInsert(it->second, schema, index);
+    }
+    WEIR_ASSIGN_OR_RETURN(RecordBatch rows, make());
+    if (wal) {
+      auto lsn = wal->Append(kWalInsertRows, EncodeInsert(index, rows));
+      if (!lsn.ok()) return lsn.status().WithPrefix("table log: ");
+      WEIR_RETURN_IF_ERROR(wal->Commit().WithPrefix("table log: "));
+    }
+    return rows;
   }
   // Restored blob `name`, as a reader; nullptr when there is none.
   std::unique_ptr<StateReader> RestoredBlob(const std::string& name) const {
@@ -499,24 +589,27 @@ struct Database::Impl {
         r.statement = "INSERT";
         WEIR_ASSIGN_OR_RETURN(BoundInsert ins, BindInsert(tree.statement(), ctx));
         Table& t = *tables[Lower(ins.table)];
-        if (ins.values) {
-          WEIR_RETURN_IF_ERROR(applied(t.Insert(*ins.values, ins.on_conflict_do_nothing, options.batch_rows), t.name()));
-          break;
-        }
-        // INSERT ... SELECT: bring views up to date (as before a SELECT), read the snapshot,
-        // then insert it as one atomic batch.
-        StreamingOptions so;
-        so.snapshot = true;
-        WEIR_ASSIGN_OR_RETURN(PlanPtr plan, FinishPlan(ins.query, st.query_offset, so));
-        WEIR_RETURN_IF_ERROR(Run());
-        WEIR_ASSIGN_OR_RETURN(auto rows, RunSnapshot(plan, st.query_offset));
-        RecordBatch all(t.schema());
-        for (const Field& f : t.schema()->fields()) all.columns().push_back(std::make_shared<Column>(f.type));
-        for (const auto& chunk : rows->chunks())
-          for (size_t c = 0; c < all.num_columns(); ++c)
-            all.columns()[c]->AppendRange(*chunk->column(c), 0, chunk->num_rows());
-        all.set_num_rows(rows->num_rows());
-        WEIR_RETURN_IF_ERROR(applied(t.Insert(all, ins.on_conflict_do_nothing, options.batch_rows), t.name()));
+        auto make = [&]() -> Result<RecordBatch> {
+          if (ins.values) return *ins.values;
+          // INSERT ... SELECT: bring views up to date (as before a SELECT), read the snapshot,
+          // then insert it as one atomic batch.
+          StreamingOptions so;
+          so.snapshot = true;
+          WEIR_ASSIGN_OR_RETURN(PlanPtr plan, FinishPlan(ins.query, st.query_offset, so));
+          WEIR_ASSIGN_OR_RETURN(auto rows, RunSnapshot(plan, st.query_offset));
+          RecordBatch all(t.schema());
+          for (const Field& f : t.schema()->fields()) all.columns().push_back(std::make_shared<Column>(f.type));
+          for (const auto& chunk : rows->chunks())
+            for (size_t c = 0; c < all.num_columns(); ++c)
+              all.columns()[c]->AppendRange(*chunk->column(c), 0, chunk->num_rows());
+          all.set_num_rows(rows->num_rows());
+          return all;
+        };
+        // Pipelines run first (as before a SELECT) — also when the rows come from the log, so a
+        // restart goes through the same run phases.
+        if (!ins.values) WEIR_RETURN_IF_ERROR(Run());
+        WEIR_ASSIGN_OR_RETURN(RecordBatch rows, LoggedInsertRows(make, t.schema()));
+        WEIR_RETURN_IF_ERROR(applied(t.Insert(rows, ins.on_conflict_do_nothing, options.batch_rows), t.name()));
         break;
       }
       case StatementKind::kUpdate: {
@@ -793,6 +886,9 @@ struct Database::Impl {
   // Takes a checkpoint between batches: pipelines, this run's source positions, tables, and the
   // sinks' pre-commits, handed to the store's writer thread. `done`: the run phase has ended.
   Status TakeCheckpoint(std::map<std::string, std::unique_ptr<Runner>>& runners, bool done) {
+    // While a restart is still re-executing statements the restored checkpoint covers, the
+    // state is behind it: nothing new to save.
+    if (ckpt->restored() && statements_done < ckpt->restored_meta().statements) return Status::OK();
     const auto t0 = std::chrono::steady_clock::now();
     const uint64_t epoch = ckpt->next_epoch();
     std::vector<std::pair<std::string, std::string>> blobs;
@@ -831,13 +927,14 @@ struct Database::Impl {
     }
     CheckpointMeta meta;
     meta.statements = statements_done;
-    meta.statements_hash = statements_hash;
+    meta.statements_hash = statements_hash_done;
     meta.phase = phase;
     meta.phase_done = done;
     const int64_t pause_us =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
     WEIR_ASSIGN_OR_RETURN(uint64_t written, ckpt->Write(std::move(blobs), meta, NowMs(), pause_us));
     WEIR_CHECK(written == epoch);
+    if (wal) wal_marks.push_back({epoch, wal->committed_lsn()});
     return Status::OK();
   }
 
@@ -851,6 +948,13 @@ struct Database::Impl {
       if (!s->sink) continue;
       WEIR_RETURN_IF_ERROR(s->sink->Commit(epoch).WithPrefix("sink " + s->name + ": "));
     }
+    // The log up to what a durable checkpoint covers is no longer needed.
+    uint64_t covered_lsn = 0;
+    while (!wal_marks.empty() && wal_marks.front().first <= epoch) {
+      covered_lsn = wal_marks.front().second;
+      wal_marks.erase(wal_marks.begin());
+    }
+    if (wal && covered_lsn > 0) WEIR_RETURN_IF_ERROR(wal->RemoveSegmentsBefore(covered_lsn + 1).WithPrefix("table log: "));
     return Status::OK();
   }
 
@@ -862,8 +966,17 @@ struct Database::Impl {
     for (auto& [k, v] : sinks)
       if (v->pipeline && !v->pipeline->started) pending.push_back({v->seq, v->pipeline.get()});
     std::sort(pending.begin(), pending.end());
-    if (pending.empty()) return FlushSinks();  // table changes may have reached sinks
     WEIR_RETURN_IF_ERROR(OpenCheckpointer());
+    if (pending.empty()) {
+      // Table changes may have reached views and sinks: make them durable and published.
+      if (ckpt) {
+        std::map<std::string, std::unique_ptr<Runner>> none;
+        const bool done = !(ckpt->restored() && ckpt->restored_meta().phase > phase);
+        WEIR_RETURN_IF_ERROR(TakeCheckpoint(none, done));
+        WEIR_RETURN_IF_ERROR(CommitDurable(true));
+      }
+      return FlushSinks();
+    }
 
     // After a restart this run phase either finished before the checkpoint (its pipelines are
     // restored and nothing is read), was in progress (restored, sources resume at their saved
@@ -1153,7 +1266,10 @@ Status Database::Execute(std::string_view script, const ResultCallback& on_resul
     }
     struct Count {
       Impl* impl;
-      ~Count() { ++impl->statements_done; }
+      ~Count() {
+        ++impl->statements_done;
+        impl->statements_hash_done = impl->statements_hash;
+      }
     } count{impl_.get()};
     if (covered && (st.kind == StatementKind::kInsert || st.kind == StatementKind::kUpdate ||
                     st.kind == StatementKind::kDelete)) {
