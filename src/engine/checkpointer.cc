@@ -46,6 +46,15 @@ Result<std::unique_ptr<Checkpointer>> Checkpointer::Open(Env* env, const std::st
   return c;
 }
 
+std::string Checkpointer::TakeBuffer(const std::string& name) {
+  for (auto& [n, b] : store_->TakeSpentBuffers()) pool_[n] = std::move(b);
+  auto it = pool_.find(name);
+  if (it == pool_.end()) return {};
+  std::string b = std::move(it->second);
+  pool_.erase(it);
+  return b;
+}
+
 const std::string* Checkpointer::Restored(const std::string& name) const {
   auto it = restored_.find(name);
   return it == restored_.end() ? nullptr : &it->second;

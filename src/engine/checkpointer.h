@@ -71,8 +71,12 @@ class Checkpointer {
   uint64_t next_epoch() const { return next_epoch_; }
   int64_t interval_ms() const { return interval_ms_; }
   void set_interval_ms(int64_t ms) { interval_ms_ = ms; }
-  /// True when the interval has passed since the last checkpoint (or the run began).
-  bool Due(int64_t now_ms) const { return now_ms - last_ms_ >= interval_ms_; }
+  /// True when the interval has passed since the last checkpoint (or the run began) and the
+  /// previous checkpoint is durable (a slow disk stretches the cadence instead of stalling the
+  /// pipeline behind the writer).
+  bool Due(int64_t now_ms) const {
+    return now_ms - last_ms_ >= interval_ms_ && stats_.durable >= stats_.checkpoints;
+  }
   void ResetClock(int64_t now_ms) { last_ms_ = now_ms; }
 
   /// Hands checkpoint `blobs` + `meta` to the store's writer thread; returns its epoch.
@@ -82,6 +86,10 @@ class Checkpointer {
   /// Epochs made durable since the last call (oldest first), or the writer's fatal error.
   Result<std::vector<uint64_t>> PollDurable();
   Result<std::vector<uint64_t>> WaitDurable();
+
+  /// A buffer for blob `name`: the memory of its previous checkpoint's blob once written (so
+  /// large snapshots reuse mapped pages), else empty.
+  std::string TakeBuffer(const std::string& name);
 
   const CheckpointerStats& stats() const { return stats_; }
   const std::string& dir() const { return dir_; }
@@ -99,6 +107,7 @@ class Checkpointer {
   int64_t interval_ms_ = kIntervalMsDefault;
   int64_t last_ms_ = 0;
   CheckpointerStats stats_;
+  std::map<std::string, std::string> pool_;
 };
 
 /// FNV-1a over `text`, continuing from `h` (the statement fingerprint).

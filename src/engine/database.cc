@@ -863,8 +863,8 @@ struct Database::Impl {
     return fmt::format("source/{}/{}", phase, source_key);
   }
   // A pipeline's checkpoint: which scans had ended, then its operators (Pipeline::SnapshotState).
-  static Result<std::string> SnapshotPipeline(const Pipeline& p) {
-    StateWriter w;
+  static Result<std::string> SnapshotPipeline(const Pipeline& p, std::string buffer) {
+    StateWriter w(std::move(buffer));
     w.Begin("scans");
     w.U64(p.scans.size());
     for (const ScanInput& s : p.scans) w.Bool(s.finished);
@@ -894,12 +894,12 @@ struct Database::Impl {
     std::vector<std::pair<std::string, std::string>> blobs;
     for (const auto& [k, v] : views) {
       if (!v->pipeline->started) continue;
-      WEIR_ASSIGN_OR_RETURN(std::string b, SnapshotPipeline(*v->pipeline));
+      WEIR_ASSIGN_OR_RETURN(std::string b, SnapshotPipeline(*v->pipeline, ckpt->TakeBuffer("pipeline/" + k)));
       blobs.emplace_back("pipeline/" + k, std::move(b));
     }
     for (const auto& [k, v] : sinks) {
       if (!v->pipeline || !v->pipeline->started) continue;
-      WEIR_ASSIGN_OR_RETURN(std::string b, SnapshotPipeline(*v->pipeline));
+      WEIR_ASSIGN_OR_RETURN(std::string b, SnapshotPipeline(*v->pipeline, ckpt->TakeBuffer("pipeline/" + k)));
       blobs.emplace_back("pipeline/" + k, std::move(b));
     }
     for (const auto& [k, r] : runners) {
@@ -915,7 +915,7 @@ struct Database::Impl {
       blobs.emplace_back(SourceBlobName(k), std::move(w.buffer()));
     }
     for (const auto& [k, t] : tables) {
-      StateWriter w;
+      StateWriter w(ckpt->TakeBuffer("table/" + k));
       t->SnapshotState(&w);
       blobs.emplace_back("table/" + k, std::move(w.buffer()));
     }

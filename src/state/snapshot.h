@@ -28,6 +28,10 @@ namespace weir {
 
 class StateWriter {
  public:
+  StateWriter() = default;
+  /// Writes into `reuse` (cleared; its capacity kept: a recycled buffer from an earlier
+  /// snapshot avoids re-faulting and copying memory as the buffer grows).
+  explicit StateWriter(std::string reuse) : buf_(std::move(reuse)) { buf_.clear(); }
   void U8(uint8_t v) { Raw(&v, 1); }
   void Bool(bool v) { U8(v ? 1 : 0); }
   void U32(uint32_t v) { Raw(&v, 4); }

@@ -544,6 +544,11 @@ Result<uint64_t> CheckpointStore::WriteAsync(
   return waited_micros;
 }
 
+std::vector<std::pair<std::string, std::string>> CheckpointStore::TakeSpentBuffers() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::move(spent_);
+}
+
 Result<std::vector<uint64_t>> CheckpointStore::PollDurable() {
   std::lock_guard<std::mutex> lock(mu_);
   if (!fatal_.ok()) return fatal_;
@@ -580,10 +585,11 @@ void CheckpointStore::WriterLoop() {
     Status s = WriteCheckpoint(epoch, blobs, &stats);
     stats.write_micros = env_->NowMicros() - start;
     if (s.ok()) s = Collect(&stats);
-    blobs.clear();  // free the state before telling anyone we are idle
-    blobs.shrink_to_fit();
 
     lock.lock();
+    // Hand the written buffers back for reuse (their pages stay mapped: the next snapshot does
+    // not fault in and zero fresh memory), replacing any not taken since.
+    spent_ = std::move(blobs);
     if (!s.ok() && fatal_.ok()) {
       fatal_ = s.WithPrefix(fmt::format("checkpoint {}: writer stopped at epoch {}: ", dir_, epoch));
     }

@@ -123,6 +123,9 @@ class CheckpointStore {
   Result<uint64_t> WriteAsync(uint64_t epoch,
                               std::vector<std::pair<std::string, std::string>> blobs);
 
+  /// The blobs of the last finished write, handed back so the caller can reuse their memory
+  /// (contents are stale; empty if taken already or none finished). Thread-safe.
+  std::vector<std::pair<std::string, std::string>> TakeSpentBuffers();
   /// Non-blocking: the epochs published since the last call, oldest first; or the writer's
   /// sticky error.
   Result<std::vector<uint64_t>> PollDurable();
@@ -158,6 +161,7 @@ class CheckpointStore {
   bool job_blobs_taken_ = false;  // the writer has taken the pending job
   uint64_t job_epoch_ = 0;
   std::vector<std::pair<std::string, std::string>> job_blobs_;
+  std::vector<std::pair<std::string, std::string>> spent_;  // written blobs, for reuse
   std::vector<uint64_t> durable_;  // published, not yet returned by PollDurable
   Status fatal_;
   CheckpointWriteStats last_stats_;
