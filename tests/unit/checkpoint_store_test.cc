@@ -36,23 +36,9 @@ uint64_t BaseSeed() { return weir_test::TestSeed(); }
 using Blobs = std::vector<std::pair<std::string, std::string>>;
 using BlobMap = std::map<std::string, std::string>;
 
-class TempDir {
- public:
-  TempDir() {
-    std::filesystem::path base = std::filesystem::exists("/dev/shm")
-                                     ? std::filesystem::path("/dev/shm")
-                                     : std::filesystem::temp_directory_path();
-    std::string tmpl = (base / "weir_ckpt_test.XXXXXX").string();
-    char* p = ::mkdtemp(tmpl.data());
-    if (p == nullptr) std::abort();
-    path_ = p;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-  std::string Join(std::string_view name) const { return JoinPath(path_, name); }
-
- private:
-  std::string path_;
+// A fresh directory per test (weir_ckpt_test.XXXXXX).
+struct TempDir : weir_test::TempDir {
+  TempDir() : weir_test::TempDir("weir_ckpt_test") {}
 };
 
 /// Forwards to `base`, counting the bytes appended to files (what the store hands the OS).

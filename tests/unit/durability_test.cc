@@ -14,17 +14,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("weir-durability-" + std::to_string(::getpid()) + "-" +
-                                        std::to_string(reinterpret_cast<uintptr_t>(this)));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
-
 void WriteFile(const fs::path& p, const std::string& text) {
   std::ofstream f(p);
   f << text;
@@ -58,11 +47,11 @@ std::string Script(const fs::path& csv) {
 }
 
 TEST(Durability, InsertsAreReplayedFromTheTableLogAfterACrash) {
-  TempDir dir;
-  const fs::path csv = dir.path / "in.csv";
+  weir_test::TempDir dir("weir_durability_test");
+  const fs::path csv = fs::path(dir.path()) / "in.csv";
   WriteFile(csv, "k,v\n1,10\n2,20\n3,30\n");
   DatabaseOptions o;
-  o.state_dir = (dir.path / "state").string();
+  o.state_dir = (fs::path(dir.path()) / "state").string();
   {
     Database db(o);
     Exec(db, Script(csv));  // no SELECT, no Run(): nothing checkpointed, only the log
@@ -76,11 +65,11 @@ TEST(Durability, InsertsAreReplayedFromTheTableLogAfterACrash) {
 }
 
 TEST(Durability, CheckpointedStatementsAreNotRepeated) {
-  TempDir dir;
-  const fs::path csv = dir.path / "in.csv";
+  weir_test::TempDir dir("weir_durability_test");
+  const fs::path csv = fs::path(dir.path()) / "in.csv";
   WriteFile(csv, "k,v\n1,10\n2,20\n");
   DatabaseOptions o;
-  o.state_dir = (dir.path / "state").string();
+  o.state_dir = (fs::path(dir.path()) / "state").string();
   const std::string script = Script(csv) + "SELECT n, s FROM total;\n";
   std::string first;
   {
@@ -95,11 +84,11 @@ TEST(Durability, CheckpointedStatementsAreNotRepeated) {
 }
 
 TEST(Durability, ADifferentScriptIsRefused) {
-  TempDir dir;
-  const fs::path csv = dir.path / "in.csv";
+  weir_test::TempDir dir("weir_durability_test");
+  const fs::path csv = fs::path(dir.path()) / "in.csv";
   WriteFile(csv, "k,v\n1,10\n");
   DatabaseOptions o;
-  o.state_dir = (dir.path / "state").string();
+  o.state_dir = (fs::path(dir.path()) / "state").string();
   {
     Database db(o);
     Exec(db, Script(csv) + "SELECT n FROM total;\n");

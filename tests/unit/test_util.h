@@ -2,6 +2,8 @@
 //   weir_test::TestSeed()  the seed of randomized tests: WEIR_TEST_SEED when set (to replay a
 //                          failure; decimal or 0x-hex), else random; printed once per process.
 //   ASSERT_OK(status)      asserts a weir::Status is OK, printing it otherwise.
+//   weir_test::TempDir     a fresh directory (in /dev/shm when present), removed with its
+//                          contents on destruction.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -9,7 +11,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <random>
+#include <string>
+#include <string_view>
 
 #include "common/status.h"
 
@@ -26,6 +31,26 @@ inline uint64_t TestSeed() {
   }();
   return seed;
 }
+
+class TempDir {
+ public:
+  explicit TempDir(std::string_view prefix = "weir_test") {
+    std::filesystem::path base = std::filesystem::exists("/dev/shm") ? std::filesystem::path("/dev/shm")
+                                                                      : std::filesystem::temp_directory_path();
+    std::string tmpl = (base / (std::string(prefix) + ".XXXXXX")).string();
+    char* p = ::mkdtemp(tmpl.data());
+    if (p == nullptr) std::abort();
+    path_ = p;
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string Join(std::string_view name) const { return path_ + "/" + std::string(name); }
+
+ private:
+  std::string path_;
+};
 
 }  // namespace weir_test
 

@@ -33,23 +33,9 @@ uint64_t BaseSeed() { return weir_test::TestSeed(); }
 #define WEIR_SEED_TRACE() SCOPED_TRACE(::testing::Message() << "WEIR_TEST_SEED=" << BaseSeed())
 
 
-class TempDir {
- public:
-  TempDir() {
-    std::filesystem::path base = std::filesystem::exists("/dev/shm")
-                                     ? std::filesystem::path("/dev/shm")
-                                     : std::filesystem::temp_directory_path();
-    std::string tmpl = (base / "weir_wal_test.XXXXXX").string();
-    char* p = ::mkdtemp(tmpl.data());
-    if (p == nullptr) std::abort();
-    path_ = p;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-  std::string Join(std::string_view name) const { return JoinPath(path_, name); }
-
- private:
-  std::string path_;
+// A fresh directory per test (weir_wal_test.XXXXXX).
+struct TempDir : weir_test::TempDir {
+  TempDir() : weir_test::TempDir("weir_wal_test") {}
 };
 
 // ---- CRC32C ------------------------------------------------------------------------------------
