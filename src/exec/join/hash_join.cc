@@ -490,8 +490,13 @@ Status HashJoinOperator::RestoreState(StateReader* r) {
       if (bad) return;
       uint64_t next = LoadU64(payload);
       if (next == 0) bad = true;
-      for (; next != 0 && !bad; next = LoadU64(S.arena.At(next - 1) + kNextOff)) {
-        if (!S.arena.ValidRecord(next - 1) || Mult(S.arena.At(next - 1)) <= 0 || ++linked > live) bad = true;
+      while (next != 0) {
+        // Validate before reading the record (a corrupt reference must not be dereferenced).
+        if (!S.arena.ValidRecord(next - 1) || Mult(S.arena.At(next - 1)) <= 0 || ++linked > live) {
+          bad = true;
+          break;
+        }
+        next = LoadU64(S.arena.At(next - 1) + kNextOff);
       }
     });
     if (bad || linked != live) {
