@@ -4,6 +4,7 @@
 #include <bit>
 #include <cstring>
 
+#include "common/coding.h"
 #include "state/hash.h"
 
 namespace weir {
@@ -12,19 +13,6 @@ namespace {
 
 /// Arrival number appended to every sort key (big-endian, so bytes order like the number).
 constexpr uint32_t kSeqBytes = 8;
-
-uint32_t LoadU32(const uint8_t* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
-void StoreU32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
-uint64_t LoadU64(const uint8_t* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  return v;
-}
-void StoreU64(uint8_t* p, uint64_t v) { std::memcpy(p, &v, 8); }
 
 // Payload fields (see the contract's state layout).
 constexpr size_t kCountOff = 0;   // rows in the partition (u32)

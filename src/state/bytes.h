@@ -10,29 +10,24 @@
 #include <cstdint>
 #include <cstring>
 
+#include "common/coding.h"
+
 namespace weir::state_internal {
 
-inline uint64_t Load64(const void* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  return v;
-}
-inline uint32_t Load32(const void* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
-inline void Store64(void* p, uint64_t v) { std::memcpy(p, &v, 8); }
-inline void Store32(void* p, uint32_t v) { std::memcpy(p, &v, 4); }
+// Word loads/stores: common/coding.h.
+using weir::LoadU32;
+using weir::LoadU64;
+using weir::StoreU32;
+using weir::StoreU64;
 
 /// Whether the n bytes at a and b are equal. The branches depend on n only, which is constant
 /// per hash table for fixed-width keys, so they predict perfectly there.
 inline bool BytesEqual(const uint8_t* a, const uint8_t* b, size_t n) {
   if (n >= 8) {
-    if (n <= 16) return (Load64(a) == Load64(b)) & (Load64(a + n - 8) == Load64(b + n - 8));
+    if (n <= 16) return (LoadU64(a) == LoadU64(b)) & (LoadU64(a + n - 8) == LoadU64(b + n - 8));
     return std::memcmp(a, b, n) == 0;
   }
-  if (n >= 4) return (Load32(a) == Load32(b)) & (Load32(a + n - 4) == Load32(b + n - 4));
+  if (n >= 4) return (LoadU32(a) == LoadU32(b)) & (LoadU32(a + n - 4) == LoadU32(b + n - 4));
   if (n == 0) return true;
   return (a[0] == b[0]) & (a[n >> 1] == b[n >> 1]) & (a[n - 1] == b[n - 1]);
 }
@@ -42,16 +37,16 @@ inline void CopyBytes(uint8_t* dst, const void* src_ptr, size_t n) {
   const auto* src = static_cast<const uint8_t*>(src_ptr);
   if (n >= 8) {
     if (n <= 16) {
-      const uint64_t a = Load64(src), b = Load64(src + n - 8);
-      Store64(dst, a);
-      Store64(dst + n - 8, b);
+      const uint64_t a = LoadU64(src), b = LoadU64(src + n - 8);
+      StoreU64(dst, a);
+      StoreU64(dst + n - 8, b);
     } else {
       std::memcpy(dst, src, n);
     }
   } else if (n >= 4) {
-    const uint32_t a = Load32(src), b = Load32(src + n - 4);
-    Store32(dst, a);
-    Store32(dst + n - 4, b);
+    const uint32_t a = LoadU32(src), b = LoadU32(src + n - 4);
+    StoreU32(dst, a);
+    StoreU32(dst + n - 4, b);
   } else if (n > 0) {
     const uint8_t first = src[0], middle = src[n >> 1], last = src[n - 1];
     dst[0] = first;

@@ -8,6 +8,7 @@
 
 #include <sys/mman.h>
 
+#include "common/coding.h"
 #include "state/bytes.h"
 
 namespace weir {
@@ -15,10 +16,6 @@ namespace {
 
 using state_internal::BytesEqual;
 using state_internal::CopyBytes;
-using state_internal::Load32;
-using state_internal::Load64;
-using state_internal::Store32;
-using state_internal::Store64;
 
 inline uint32_t RoundUp8(uint32_t v) { return (v + 7) & ~uint32_t{7}; }
 
@@ -85,7 +82,7 @@ inline uint8_t* HashTable::Probe(const uint8_t* key, uint32_t len, uint32_t tag,
   size_t i = tag & mask_;
   for (;;) {
     uint8_t* s = Slot(i);
-    const uint32_t t = Load32(s);
+    const uint32_t t = LoadU32(s);
     if (t == tag) {
       if constexpr (kFixed) {
         if (BytesEqual(s + kTagBytes, key, fixed_key_bytes_)) {
@@ -93,7 +90,7 @@ inline uint8_t* HashTable::Probe(const uint8_t* key, uint32_t len, uint32_t tag,
           return s;
         }
       } else {
-        if (Load32(s + kTagBytes) == len && BytesEqual(VarKeyBytes(s, len), key, len)) {
+        if (LoadU32(s + kTagBytes) == len && BytesEqual(VarKeyBytes(s, len), key, len)) {
           *index = i;
           return s;
         }
@@ -109,24 +106,24 @@ inline uint8_t* HashTable::Probe(const uint8_t* key, uint32_t len, uint32_t tag,
 template <bool kFixed>
 inline uint8_t* HashTable::InsertAt(size_t index, const uint8_t* key, uint32_t len, uint32_t tag) {
   uint8_t* s = Slot(index);
-  WEIR_DCHECK(Load32(s) == 0);
-  Store32(s, tag);
+  WEIR_DCHECK(LoadU32(s) == 0);
+  StoreU32(s, tag);
   if constexpr (kFixed) {
     CopyBytes(s + kTagBytes, key, fixed_key_bytes_);
   } else {
-    Store32(s + kTagBytes, len);
+    StoreU32(s + kTagBytes, len);
     if (len <= kInlineKeyBytesMax) {
       CopyBytes(s + kVarInlineOffset, key, len);
     } else {
       WEIR_CHECK(len <= kKeyBytesMax);
       const uint64_t offset = arena_.size();
       uint8_t header[kArenaHeaderBytes];
-      Store32(header, tag);
-      Store32(header + 4, len);
+      StoreU32(header, tag);
+      StoreU32(header + 4, len);
       arena_.Reserve(arena_.size() + kArenaHeaderBytes + len);
       arena_.Append(header, kArenaHeaderBytes);
       arena_.Append(key, len);
-      Store64(s + kVarInlineOffset, offset);
+      StoreU64(s + kVarInlineOffset, offset);
     }
   }
   ++size_;
@@ -161,7 +158,7 @@ uint8_t* HashTable::FindOrInsert(const uint8_t* key, uint32_t len, uint64_t hash
   if (size_ >= size_max_) {  // grow, then find the empty slot the key goes to
     Rehash(capacity_ * 2);
     index = tag & mask_;
-    while (Load32(Slot(index)) != 0) index = (index + 1) & mask_;
+    while (LoadU32(Slot(index)) != 0) index = (index + 1) & mask_;
   }
   if (inserted) *inserted = true;
   s = fixed ? InsertAt<true>(index, key, len, tag) : InsertAt<false>(index, key, len, tag);
@@ -252,7 +249,7 @@ void HashTable::RemoveAt(size_t hole) {
   for (;;) {
     j = (j + 1) & mask_;
     uint8_t* s = Slot(j);
-    const uint32_t t = Load32(s);
+    const uint32_t t = LoadU32(s);
     if (t == 0) break;
     const size_t home = t & mask_;
     const bool stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
@@ -266,8 +263,8 @@ void HashTable::RemoveAt(size_t hole) {
 
 void HashTable::MarkKeyDead(uint8_t* s, uint32_t len) {
   if (fixed_key_bytes_ != 0 || len <= kInlineKeyBytesMax) return;
-  uint8_t* record = arena_.data() + Load64(s + kVarInlineOffset);
-  Store32(record + 4, Load32(record + 4) | kDeadBit);
+  uint8_t* record = arena_.data() + LoadU64(s + kVarInlineOffset);
+  StoreU32(record + 4, LoadU32(record + 4) | kDeadBit);
   arena_dead_bytes_ += kArenaHeaderBytes + len;
 }
 
@@ -294,8 +291,8 @@ void HashTable::CompactArena() {
   const size_t end = arena_.size();
   size_t read = 0, write = 0;
   while (read < end) {
-    const uint32_t tag = Load32(a + read);
-    const uint32_t len_and_flag = Load32(a + read + 4);
+    const uint32_t tag = LoadU32(a + read);
+    const uint32_t len_and_flag = LoadU32(a + read + 4);
     const uint32_t len = len_and_flag & ~kDeadBit;
     const size_t record_bytes = kArenaHeaderBytes + len;
     if ((len_and_flag & kDeadBit) == 0) {
@@ -303,10 +300,10 @@ void HashTable::CompactArena() {
         size_t i = tag & mask_;
         for (size_t steps = 0;; ++steps) {
           uint8_t* s = Slot(i);
-          const uint32_t t = Load32(s);
+          const uint32_t t = LoadU32(s);
           WEIR_CHECK(t != 0 && steps < capacity_);  // the referring slot must exist
-          if (t == tag && Load32(s + kTagBytes) == len && Load64(s + kVarInlineOffset) == read) {
-            Store64(s + kVarInlineOffset, write);
+          if (t == tag && LoadU32(s + kTagBytes) == len && LoadU64(s + kVarInlineOffset) == read) {
+            StoreU64(s + kVarInlineOffset, write);
             break;
           }
           i = (i + 1) & mask_;
@@ -370,10 +367,10 @@ void HashTable::Rehash(size_t new_capacity) {
   const size_t new_mask = new_capacity - 1;
   for (size_t i = 0; i < capacity_; ++i) {
     const uint8_t* s = Slot(i);
-    const uint32_t t = Load32(s);
+    const uint32_t t = LoadU32(s);
     if (t == 0) continue;
     size_t j = t & new_mask;
-    while (Load32(fresh + j * slot_bytes_) != 0) j = (j + 1) & new_mask;
+    while (LoadU32(fresh + j * slot_bytes_) != 0) j = (j + 1) & new_mask;
     std::memcpy(fresh + j * slot_bytes_, s, slot_bytes_);
   }
   FreeSlots();
@@ -395,7 +392,7 @@ double HashTable::AverageProbeLength() const {
   if (size_ == 0) return 0;
   size_t total = 0;
   for (size_t i = 0; i < capacity_; ++i) {
-    const uint32_t t = Load32(Slot(i));
+    const uint32_t t = LoadU32(Slot(i));
     if (t != 0) total += ((i - (t & mask_)) & mask_) + 1;
   }
   return static_cast<double>(total) / static_cast<double>(size_);
@@ -452,7 +449,7 @@ void HashTable::Snapshot(StateWriter* w, const std::function<void(uint8_t* paylo
     uint8_t* copy = reinterpret_cast<uint8_t*>(w->buffer().data()) + at;
     for (size_t i = 0; i < capacity_; ++i) {
       uint8_t* s = copy + i * slot_bytes_;
-      if (Load32(s) != 0) scrub(s + payload_offset_);
+      if (LoadU32(s) != 0) scrub(s + payload_offset_);
     }
   }
   w->Bytes(arena_.data(), arena_.size());
@@ -498,7 +495,7 @@ Status HashTable::Restore(StateReader* r) {
       r->Fail("hash table key arena: truncated record header");
       return r->status();
     }
-    const uint32_t len_and_flag = Load32(a + pos + 4);
+    const uint32_t len_and_flag = LoadU32(a + pos + 4);
     const uint64_t bytes = uint64_t{kArenaHeaderBytes} + (len_and_flag & ~kDeadBit);
     if (bytes > arena.size() - pos || (len_and_flag & ~kDeadBit) <= kInlineKeyBytesMax) {
       r->Fail("hash table key arena: invalid record");
@@ -520,10 +517,10 @@ Status HashTable::Restore(StateReader* r) {
   size_t occupied = 0;
   for (size_t i = 0; i < capacity; ++i) {
     const uint8_t* s = src + i * slot_bytes_;
-    const uint32_t tag = Load32(s);
+    const uint32_t tag = LoadU32(s);
     if (tag == 0) {
       uint64_t bits = 0;  // slot_bytes_ is a multiple of 8
-      for (uint32_t b = 0; b < slot_bytes_; b += 8) bits |= Load64(s + b);
+      for (uint32_t b = 0; b < slot_bytes_; b += 8) bits |= LoadU64(s + b);
       if (bits != 0) {
         r->Fail(fmt::format("hash table: empty slot {} is not zero", i));
         return r->status();
@@ -532,12 +529,12 @@ Status HashTable::Restore(StateReader* r) {
     }
     ++occupied;
     if (fixed_key_bytes_ != 0) continue;
-    const uint32_t len = Load32(s + kTagBytes);
+    const uint32_t len = LoadU32(s + kTagBytes);
     if (len <= kInlineKeyBytesMax) continue;
-    const uint64_t off = Load64(s + kVarInlineOffset);
+    const uint64_t off = LoadU64(s + kVarInlineOffset);
     auto it = std::lower_bound(live.begin(), live.end(), off);
     const size_t k = static_cast<size_t>(it - live.begin());
-    if (it == live.end() || *it != off || referenced[k] || Load32(a + off) != tag || Load32(a + off + 4) != len) {
+    if (it == live.end() || *it != off || referenced[k] || LoadU32(a + off) != tag || LoadU32(a + off + 4) != len) {
       r->Fail(fmt::format("hash table: slot {} refers to an invalid key record", i));
       return r->status();
     }

@@ -72,6 +72,7 @@
 #include <vector>
 
 #include "batch/buffer.h"
+#include "common/coding.h"
 #include "common/status.h"
 #include "state/hash.h"
 #include "state/key_encoder.h"
@@ -240,16 +241,6 @@ class HashTable {
   static uint32_t TagOf(uint64_t hash) {
     const uint32_t t = static_cast<uint32_t>(hash);
     return t | static_cast<uint32_t>(t == 0);
-  }
-  static uint32_t LoadU32(const uint8_t* p) {
-    uint32_t v;
-    std::memcpy(&v, p, 4);
-    return v;
-  }
-  static uint64_t LoadU64(const uint8_t* p) {
-    uint64_t v;
-    std::memcpy(&v, p, 8);
-    return v;
   }
   uint8_t* Slot(size_t i) const { return slots_ + i * slot_bytes_; }
   const uint8_t* VarKeyBytes(const uint8_t* slot, uint32_t len) const {

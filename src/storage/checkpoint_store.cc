@@ -10,6 +10,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "common/coding.h"
 #include "common/crc32c.h"
 
 namespace weir {
@@ -65,18 +66,6 @@ constexpr size_t kWriteBufferBytes = 1u << 20;
 constexpr double kPackLiveFractionMin = 0.5;
 constexpr std::string_view kTempSuffix = ".tmp";
 
-void PutU32(std::string* out, uint32_t v) { out->append(reinterpret_cast<const char*>(&v), 4); }
-void PutU64(std::string* out, uint64_t v) { out->append(reinterpret_cast<const char*>(&v), 8); }
-uint32_t GetU32(const char* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
-uint64_t GetU64(const char* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  return v;
-}
 void SetU32(std::string* out, size_t at, uint32_t v) { std::memcpy(out->data() + at, &v, 4); }
 
 bool ParseNumberedName(std::string_view name, std::string_view prefix, std::string_view suffix,
@@ -165,12 +154,12 @@ class ManifestCursor {
     return Status::OK();
   }
   uint32_t U32() {
-    uint32_t v = GetU32(data_.data() + pos_);
+    uint32_t v = LoadU32(data_.data() + pos_);
     pos_ += 4;
     return v;
   }
   uint64_t U64() {
-    uint64_t v = GetU64(data_.data() + pos_);
+    uint64_t v = LoadU64(data_.data() + pos_);
     pos_ += 8;
     return v;
   }
@@ -196,19 +185,19 @@ Result<Manifest> ParseManifest(std::string_view data, const std::string& label,
   if (std::memcmp(p, kManifestMagic, 8) != 0) {
     return DataError("checkpoint {}: bad magic (not a Weir manifest) at offset 0", label);
   }
-  if (crc32c::Unmask(GetU32(p + 28)) != crc32c::Value(p, 28)) {
+  if (crc32c::Unmask(LoadU32(p + 28)) != crc32c::Value(p, 28)) {
     return DataError("checkpoint {}: header checksum mismatch at offset 0", label);
   }
-  if (GetU32(p + 8) != kFormatVersion) {
+  if (LoadU32(p + 8) != kFormatVersion) {
     return DataError("checkpoint {}: unsupported format version {} at offset 8", label,
-                     GetU32(p + 8));
+                     LoadU32(p + 8));
   }
-  const uint64_t body_bytes = GetU64(p + 16);
+  const uint64_t body_bytes = LoadU64(p + 16);
   if (body_bytes != data.size() - kManifestHeaderBytes) {
     return DataError("checkpoint {}: header says {} body bytes, the file has {} at offset 16",
                      label, body_bytes, data.size() - kManifestHeaderBytes);
   }
-  if (crc32c::Unmask(GetU32(p + 24)) != crc32c::Value(p + kManifestHeaderBytes, body_bytes)) {
+  if (crc32c::Unmask(LoadU32(p + 24)) != crc32c::Value(p + kManifestHeaderBytes, body_bytes)) {
     return DataError("checkpoint {}: body checksum mismatch at offset {}", label,
                      kManifestHeaderBytes);
   }
@@ -359,8 +348,8 @@ Result<std::unique_ptr<CheckpointStore>> CheckpointStore::Open(Env* env, std::st
           char h[kPackHeaderBytes];
           WEIR_RETURN_IF_ERROR(ReadExact(*f, pack_path, 0, kPackHeaderBytes, h, "pack header"));
           if (std::memcmp(h, kPackMagic, 8) != 0 ||
-              crc32c::Unmask(GetU32(h + 28)) != crc32c::Value(h, 28) ||
-              GetU32(h + 8) != kFormatVersion || GetU64(h + 16) != r.pack_epoch) {
+              crc32c::Unmask(LoadU32(h + 28)) != crc32c::Value(h, 28) ||
+              LoadU32(h + 8) != kFormatVersion || LoadU64(h + 16) != r.pack_epoch) {
             return DataError("checkpoint {}: damaged pack header at offset 0", pack_path);
           }
           it = pack_bytes.emplace(r.pack_epoch, size).first;
@@ -470,12 +459,12 @@ Result<std::map<std::string, std::string>> CheckpointStore::Read(uint64_t epoch)
       char h[kBlockHeaderBytes];
       WEIR_RETURN_IF_ERROR(ReadExact(f, pack_path, r.offset, kBlockHeaderBytes, h,
                                      "block header"));
-      if (crc32c::Unmask(GetU32(h + 28)) != crc32c::Value(h, 28)) {
+      if (crc32c::Unmask(LoadU32(h + 28)) != crc32c::Value(h, 28)) {
         return DataError("checkpoint {}: block header checksum mismatch at offset {} (blob '{}', "
                          "block {})", pack_path, r.offset, b.name, i);
       }
-      if (GetU64(h) != r.hash_lo || GetU64(h + 8) != r.hash_hi || GetU32(h + 16) != r.length ||
-          crc32c::Unmask(GetU32(h + 20)) != r.crc) {
+      if (LoadU64(h) != r.hash_lo || LoadU64(h + 8) != r.hash_hi || LoadU32(h + 16) != r.length ||
+          crc32c::Unmask(LoadU32(h + 20)) != r.crc) {
         return DataError("checkpoint {}: the block at offset {} is not the one {} names "
                          "(blob '{}', block {})", pack_path, r.offset, label, b.name, i);
       }

@@ -4,6 +4,7 @@
 #include <bit>
 #include <cstring>
 
+#include "common/coding.h"
 #include "common/crc32c.h"
 
 namespace weir {
@@ -16,19 +17,6 @@ namespace {
 constexpr char kSegmentMagic[8] = {'W', 'E', 'I', 'R', 'W', 'A', 'L', '\0'};
 constexpr uint32_t kFormatVersion = 1;
 constexpr uint8_t kCommitType = 255;
-
-void PutU32(std::string* out, uint32_t v) { out->append(reinterpret_cast<const char*>(&v), 4); }
-void PutU64(std::string* out, uint64_t v) { out->append(reinterpret_cast<const char*>(&v), 8); }
-uint32_t GetU32(const char* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
-uint64_t GetU64(const char* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  return v;
-}
 
 void EncodeSegmentHeader(std::string* out, uint64_t first_lsn) {
   const size_t start = out->size();
@@ -58,9 +46,9 @@ HeaderCheck CheckSegmentHeader(std::string_view data, uint64_t* first_lsn) {
   if (data.size() < kWalSegmentHeaderBytes) return HeaderCheck::kTruncated;
   const char* p = data.data();
   if (std::memcmp(p, kSegmentMagic, 8) != 0) return HeaderCheck::kBad;
-  if (crc32c::Unmask(GetU32(p + 24)) != crc32c::Value(p, 24)) return HeaderCheck::kBad;
-  if (GetU32(p + 8) != kFormatVersion) return HeaderCheck::kBad;
-  *first_lsn = GetU64(p + 16);
+  if (crc32c::Unmask(LoadU32(p + 24)) != crc32c::Value(p, 24)) return HeaderCheck::kBad;
+  if (LoadU32(p + 8) != kFormatVersion) return HeaderCheck::kBad;
+  *first_lsn = LoadU64(p + 16);
   return HeaderCheck::kOk;
 }
 
@@ -78,12 +66,12 @@ ParseResult ParseRecord(std::string_view data, uint64_t pos, ParsedRecord* out) 
   const uint64_t left = data.size() - pos;
   if (left < kWalRecordHeaderBytes) return ParseResult::kTruncatedHeader;
   const char* p = data.data() + pos;
-  const uint32_t length = GetU32(p);
+  const uint32_t length = LoadU32(p);
   if (length > left - kWalRecordHeaderBytes) return ParseResult::kPastEnd;
-  if (crc32c::Unmask(GetU32(p + 4)) != crc32c::Value(p + 8, 9 + uint64_t{length})) {
+  if (crc32c::Unmask(LoadU32(p + 4)) != crc32c::Value(p + 8, 9 + uint64_t{length})) {
     return ParseResult::kChecksum;
   }
-  out->lsn = GetU64(p + 8);
+  out->lsn = LoadU64(p + 8);
   out->type = static_cast<uint8_t>(p[16]);
   out->payload = std::string_view(p + kWalRecordHeaderBytes, length);
   out->size_bytes = kWalRecordHeaderBytes + length;
@@ -95,7 +83,7 @@ std::string DescribeParseProblem(ParseResult r, std::string_view data, uint64_t 
     case ParseResult::kTruncatedHeader: return "truncated record header";
     case ParseResult::kPastEnd:
       return fmt::format("record length {} runs past the end of the segment",
-                         GetU32(data.data() + pos));
+                         LoadU32(data.data() + pos));
     case ParseResult::kChecksum: return "checksum mismatch";
     default: return "?";
   }
@@ -106,7 +94,7 @@ std::string DescribeParseProblem(ParseResult r, std::string_view data, uint64_t 
 int64_t ProbeValidRecord(std::string_view data, uint64_t from) {
   ParsedRecord rec;
   for (uint64_t o = from; o + kWalRecordHeaderBytes <= data.size(); ++o) {
-    const uint32_t length = GetU32(data.data() + o);
+    const uint32_t length = LoadU32(data.data() + o);
     if (length > data.size() - o - kWalRecordHeaderBytes) continue;
     if (data[o + 16] == 0) continue;  // type 0 never written (zero-filled space)
     if (ParseRecord(data, o, &rec) == ParseResult::kOk) return static_cast<int64_t>(o);

@@ -5,30 +5,12 @@
 #include <cstring>
 #include <functional>
 
+#include "common/coding.h"
 #include "state/hash.h"
 
 namespace weir {
 
 namespace {
-
-inline uint64_t LoadU64(const uint8_t* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  return v;
-}
-inline void StoreU64(uint8_t* p, uint64_t v) { std::memcpy(p, &v, 8); }
-inline int64_t LoadI64(const uint8_t* p) {
-  int64_t v;
-  std::memcpy(&v, p, 8);
-  return v;
-}
-inline void StoreI64(uint8_t* p, int64_t v) { std::memcpy(p, &v, 8); }
-inline uint32_t LoadU32(const uint8_t* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
-inline void StoreU32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
 
 // Record header fields (RowArena::kHeaderBytes = 40).
 constexpr size_t kNextOff = 0;     // ref + 1 of the next record in the key's list, 0 = end

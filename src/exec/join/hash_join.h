@@ -77,11 +77,11 @@
 #pragma once
 
 #include <cstdint>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "common/coding.h"
 #include "exec/operator.h"
 #include "expr/evaluator.h"
 #include "state/hash_table.h"
@@ -153,11 +153,7 @@ class RowArena {
   }
   /// The row bytes of a record and their length.
   uint8_t* RowData(uint64_t ref) const { return At(ref) + kHeaderBytes; }
-  uint32_t RowLength(uint64_t ref) const {
-    uint32_t v;
-    std::memcpy(&v, At(ref) + 24, 4);  // header: len u32 at byte 24
-    return v;
-  }
+  uint32_t RowLength(uint64_t ref) const { return LoadU32(At(ref) + 24); }  // header: len u32 at byte 24
   size_t MemoryBytes() const { return chunk_bytes_; }
   size_t live_records() const { return live_records_; }
 
