@@ -99,6 +99,13 @@ void VisitExpr(const ExprPtr& e, const std::function<void(const Expr&)>& f) {
   for (const auto& a : e->args) VisitExpr(a, f);
 }
 
+bool IsDeterministic(const Expr& e) {
+  if (e.kind == ExprKind::kCall && !e.fn.deterministic) return false;
+  for (const auto& a : e.args)
+    if (!IsDeterministic(*a)) return false;
+  return true;
+}
+
 bool IsConstantExpr(const Expr& e) {
   if (e.kind == ExprKind::kColumnRef || e.kind == ExprKind::kAggregate) return false;
   if (e.kind == ExprKind::kCall && !e.fn.deterministic) return false;

@@ -48,6 +48,8 @@ ExprPtr MakeCall(FunctionBinding fn, std::vector<ExprPtr> args, int location = -
 
 /// Calls `f(expr)` for every node, parents first.
 void VisitExpr(const ExprPtr& e, const std::function<void(const Expr&)>& f);
+/// True when no function in `e` is non-deterministic (proctime(), …).
+bool IsDeterministic(const Expr& e);
 /// True when `e` reads no input column and is deterministic.
 bool IsConstantExpr(const Expr& e);
 /// Returns a copy of `e` with column refs renumbered: column c becomes mapping[c]

@@ -193,14 +193,6 @@ bool ColumnPlusConstant(const Expr& e, int* column, int64_t* constant_us) {
   return false;
 }
 
-bool IsDeterministic(const Expr& e) {
-  bool det = true;
-  VisitExpr(std::make_shared<Expr>(e), [&](const Expr& x) {
-    if (x.kind == ExprKind::kCall && !x.fn.deterministic) det = false;
-  });
-  return det;
-}
-
 void AddBound(std::vector<TimeBound>* bounds, TimeBound b) {
   for (TimeBound& x : *bounds) {
     if (x.column == b.column) {

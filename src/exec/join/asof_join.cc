@@ -46,19 +46,6 @@ constexpr uint8_t kEmptyKey = 0;
 
 }  // namespace
 
-class AsofJoinOperator::Port final : public Operator {
- public:
-  Port(AsofJoinOperator* j, int side) : join_(j), side_(side) {}
-  Status Push(const RecordBatch& b) override { return join_->PushSide(side_, b); }
-  Status OnWatermark(int64_t) override { return join_->SideWatermark(); }
-  Status Finish() override { return join_->SideFinish(side_); }
-  std::string Describe() const override { return side_ == 0 ? "AsofJoin left input" : "AsofJoin right input"; }
-
- private:
-  AsofJoinOperator* join_;
-  int side_;
-};
-
 Result<std::unique_ptr<AsofJoinOperator>> AsofJoinOperator::Make(AsofJoinOptions o) {
   if (!o.left_schema || !o.right_schema) return InvalidArgument("asof join: missing input schema");
   if (o.left_keys.size() != o.right_keys.size()) return InvalidArgument("asof join: key count mismatch");
@@ -93,8 +80,8 @@ AsofJoinOperator::AsofJoinOperator(AsofJoinOptions o)
     fields.push_back(Field{f.name, f.type, f.nullable || opt_.left_outer});
   out_schema_ = std::make_shared<Schema>(std::move(fields));
   out_.set_schema(out_schema_);
-  ports_[0] = std::make_unique<Port>(this, 0);
-  ports_[1] = std::make_unique<Port>(this, 1);
+  ports_[0] = std::make_unique<JoinSideInput<AsofJoinOperator>>(this, 0, "AsofJoin");
+  ports_[1] = std::make_unique<JoinSideInput<AsofJoinOperator>>(this, 1, "AsofJoin");
   // The encoding of an all-NULL right row (ASOF LEFT JOIN padding).
   std::vector<Column> nulls;
   std::vector<const Column*> ptrs;

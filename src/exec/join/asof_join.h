@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "exec/join/hash_join.h"
+#include "exec/join/side_input.h"
 #include "exec/operator.h"
 #include "state/hash_table.h"
 #include "state/key_encoder.h"
@@ -82,7 +83,7 @@ class AsofJoinOperator final : public Operator {
   Status RestoreState(StateReader* r) override;
 
  private:
-  class Port;
+  friend class JoinSideInput<AsofJoinOperator>;
   struct Series {
     std::vector<int64_t> times;  // sorted ascending, from `head`
     std::vector<uint64_t> refs;  // RowArena records, parallel to times

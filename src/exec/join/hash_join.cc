@@ -168,21 +168,6 @@ Status RowArena::Restore(StateReader* r) {
 
 // ---- ports and sides ------------------------------------------------------------------------
 
-class HashJoinOperator::Port final : public Operator {
- public:
-  Port(HashJoinOperator* join, int side) : join_(join), side_(side) {}
-  Status Push(const RecordBatch& batch) override { return join_->PushSide(side_, batch); }
-  Status OnWatermark(int64_t) override { return join_->SideWatermark(); }
-  Status Finish() override { return join_->SideFinish(side_); }
-  std::string Describe() const override {
-    return side_ == 0 ? "HashJoin left input" : "HashJoin right input";
-  }
-
- private:
-  HashJoinOperator* join_;
-  int side_;
-};
-
 struct HashJoinOperator::Side {
   Side(SchemaPtr s, std::vector<int> k, bool preserved, bool degree, bool null_keys,
        bool append_only_input, HashJoinOptions::Expiry exp, std::vector<DataType> key_types,
@@ -371,8 +356,8 @@ HashJoinOperator::HashJoinOperator(HashJoinOptions options) : opt_(std::move(opt
   sides_[1] = std::make_unique<Side>(opt_.right_schema, opt_.right_keys, right_outer, right_outer,
                                      right_outer, opt_.right_append_only, opt_.right_expiry, key_types,
                                      right_types);
-  ports_[0] = std::make_unique<Port>(this, 0);
-  ports_[1] = std::make_unique<Port>(this, 1);
+  ports_[0] = std::make_unique<JoinSideInput<HashJoinOperator>>(this, 0, "HashJoin");
+  ports_[1] = std::make_unique<JoinSideInput<HashJoinOperator>>(this, 1, "HashJoin");
   if (opt_.residual) residual_ = std::make_unique<ExprEvaluator>(opt_.residual);
   out_.set_schema(out_schema_);
   candidates_.set_schema(pair_schema_);

@@ -82,6 +82,7 @@
 #include <vector>
 
 #include "common/coding.h"
+#include "exec/join/side_input.h"
 #include "exec/operator.h"
 #include "expr/evaluator.h"
 #include "state/hash_table.h"
@@ -223,7 +224,7 @@ class HashJoinOperator final : public Operator {
   Status RestoreState(StateReader* r) override;
 
  private:
-  class Port;
+  friend class JoinSideInput<HashJoinOperator>;
   struct Side;
   struct Emit {
     const uint8_t* left;
@@ -255,7 +256,7 @@ class HashJoinOperator final : public Operator {
   SchemaPtr pair_schema_;    // left columns then right (the residual's input)
   SchemaPtr out_schema_;     // pair_schema_, or the left columns for semi / anti
   bool output_append_only_ = false;
-  std::unique_ptr<Operator> ports_[2];  // Port instances
+  std::unique_ptr<Operator> ports_[2];  // JoinSideInput instances
   std::unique_ptr<Side> sides_[2];
   std::unique_ptr<ExprEvaluator> residual_;
   bool finished_[2] = {false, false};
