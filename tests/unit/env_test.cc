@@ -27,20 +27,9 @@ uint64_t BaseSeed() { return weir_test::TestSeed(); }
 
 
 /// A fresh temporary directory, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "weir_env_test.XXXXXX").string();
-    char* p = ::mkdtemp(tmpl.data());
-    if (p == nullptr) std::abort();
-    path_ = p;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-  std::string Join(std::string_view name) const { return JoinPath(path_, name); }
-
- private:
-  std::string path_;
+// A fresh directory on the real disk (weir_env_test.XXXXXX).
+struct TempDir : weir_test::TempDir {
+  TempDir() : weir_test::TempDir("weir_env_test", /*in_memory=*/false) {}
 };
 
 std::string ReadAll(Env* env, const std::string& path) {

@@ -24,6 +24,8 @@
 namespace weir {
 namespace {
 
+using weir_test::ReadFile;
+
 namespace fs = std::filesystem;
 
 SchemaPtr RowSchema() {
@@ -109,11 +111,6 @@ Status RunOnce(Env* env, const Options& options, const Workload& w, CheckpointSt
   return sink->Close();
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 // The expected output: what a direct-mode sink writes for the whole workload.
 std::string ExpectedSingleFile(const Workload& w, const std::string& path) {
   Options options;
@@ -128,12 +125,8 @@ std::string ExpectedSingleFile(const Workload& w, const std::string& path) {
 
 class ExactlyOnceSinkTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/weir_eo_test_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  weir_test::TempDir tmp_{"weir_eo_test", /*in_memory=*/false};
+  const std::string dir_ = tmp_.path();
   std::string Path(const std::string& name) const { return dir_ + "/" + name; }
 
   static std::vector<std::string> StagingFiles(const std::string& dir) {
@@ -144,7 +137,6 @@ class ExactlyOnceSinkTest : public ::testing::Test {
     return out;
   }
 
-  std::string dir_;
 };
 
 TEST_F(ExactlyOnceSinkTest, FileSinkCrashAtEverySyncPoint) {

@@ -3,6 +3,8 @@
 // sink -> source round trips.
 #include <gtest/gtest.h>
 
+#include "test_util.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,6 +23,9 @@
 namespace weir {
 namespace {
 
+using weir_test::ReadFile;
+using weir_test::WriteFile;
+
 namespace fs = std::filesystem;
 
 SchemaPtr MakeSchema(std::vector<Field> fields) {
@@ -36,24 +41,11 @@ Options MakeOptions(std::vector<std::pair<std::string, std::string>> kv) {
 // A fresh directory per test, removed afterwards.
 class FileConnectorTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/weir_file_test_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  weir_test::TempDir tmp_{"weir_file_test", /*in_memory=*/false};
+  const std::string dir_ = tmp_.path();
 
   std::string Path(const std::string& name) const { return dir_ + "/" + name; }
-  static void WriteFile(const std::string& path, const std::string& text, bool append = false) {
-    std::ofstream out(path, append ? std::ios::app | std::ios::binary : std::ios::binary);
-    out << text;
-  }
-  static std::string ReadFile(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  }
 
-  std::string dir_;
 };
 
 std::vector<std::string> RowsOf(const RecordBatch& batch) {

@@ -18,6 +18,9 @@
 namespace weir {
 namespace {
 
+using weir_test::ReadFile;
+using weir_test::WriteFile;
+
 namespace fs = std::filesystem;
 
 Options MakeOptions(const std::vector<std::pair<std::string, std::string>>& kv) {
@@ -41,21 +44,9 @@ std::vector<std::string> RowsOf(const RecordBatch& batch) {
 
 class SourcePositionTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/weir_srcpos_test_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  weir_test::TempDir tmp_{"weir_srcpos_test", /*in_memory=*/false};
+  const std::string dir_ = tmp_.path();
   std::string Path(const std::string& name) const { return dir_ + "/" + name; }
-  static void WriteFile(const std::string& path, const std::string& text, bool append = false) {
-    std::ofstream out(path, append ? std::ios::app | std::ios::binary : std::ios::binary);
-    out << text;
-  }
-  static std::string ReadFile(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  }
 
   struct Run {
     std::vector<std::string> rows;
@@ -123,7 +114,6 @@ class SourcePositionTest : public ::testing::Test {
     }
   }
 
-  std::string dir_;
 };
 
 SchemaPtr RowsSchema() {

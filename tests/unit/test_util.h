@@ -2,8 +2,9 @@
 //   weir_test::TestSeed()  the seed of randomized tests: WEIR_TEST_SEED when set (to replay a
 //                          failure; decimal or 0x-hex), else random; printed once per process.
 //   ASSERT_OK(status)      asserts a weir::Status is OK, printing it otherwise.
-//   weir_test::TempDir     a fresh directory (in /dev/shm when present), removed with its
-//                          contents on destruction.
+//   weir_test::TempDir     a fresh directory (in /dev/shm when present, or in the temp
+//                          directory on disk), removed with its contents on destruction.
+//   weir_test::WriteFile / ReadFile   whole files as byte strings.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -12,6 +13,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <string>
 #include <string_view>
@@ -34,9 +37,10 @@ inline uint64_t TestSeed() {
 
 class TempDir {
  public:
-  explicit TempDir(std::string_view prefix = "weir_test") {
-    std::filesystem::path base = std::filesystem::exists("/dev/shm") ? std::filesystem::path("/dev/shm")
-                                                                      : std::filesystem::temp_directory_path();
+  explicit TempDir(std::string_view prefix = "weir_test", bool in_memory = true) {
+    std::filesystem::path base = in_memory && std::filesystem::exists("/dev/shm")
+                                     ? std::filesystem::path("/dev/shm")
+                                     : std::filesystem::temp_directory_path();
     std::string tmpl = (base / (std::string(prefix) + ".XXXXXX")).string();
     char* p = ::mkdtemp(tmpl.data());
     if (p == nullptr) std::abort();
@@ -51,6 +55,15 @@ class TempDir {
  private:
   std::string path_;
 };
+
+inline void WriteFile(const std::string& path, const std::string& text, bool append = false) {
+  std::ofstream out(path, append ? std::ios::app | std::ios::binary : std::ios::binary);
+  out << text;
+}
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
 
 }  // namespace weir_test
 
