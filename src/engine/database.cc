@@ -892,16 +892,15 @@ struct Database::Impl {
     const auto t0 = std::chrono::steady_clock::now();
     const uint64_t epoch = ckpt->next_epoch();
     std::vector<std::pair<std::string, std::string>> blobs;
-    for (const auto& [k, v] : views) {
-      if (!v->pipeline->started) continue;
-      WEIR_ASSIGN_OR_RETURN(std::string b, SnapshotPipeline(*v->pipeline, ckpt->TakeBuffer("pipeline/" + k)));
-      blobs.emplace_back("pipeline/" + k, std::move(b));
-    }
-    for (const auto& [k, v] : sinks) {
-      if (!v->pipeline || !v->pipeline->started) continue;
-      WEIR_ASSIGN_OR_RETURN(std::string b, SnapshotPipeline(*v->pipeline, ckpt->TakeBuffer("pipeline/" + k)));
-      blobs.emplace_back("pipeline/" + k, std::move(b));
-    }
+    auto add_pipeline = [&](const std::string& key, const Pipeline* p) -> Status {
+      if (!p || !p->started) return Status::OK();
+      const std::string name = "pipeline/" + key;
+      WEIR_ASSIGN_OR_RETURN(std::string b, SnapshotPipeline(*p, ckpt->TakeBuffer(name)));
+      blobs.emplace_back(name, std::move(b));
+      return Status::OK();
+    };
+    for (const auto& [k, v] : views) WEIR_RETURN_IF_ERROR(add_pipeline(k, v->pipeline.get()));
+    for (const auto& [k, v] : sinks) WEIR_RETURN_IF_ERROR(add_pipeline(k, v->pipeline.get()));
     for (const auto& [k, r] : runners) {
       StateWriter w;
       w.Begin("source");

@@ -347,7 +347,10 @@ HashJoinOperator::HashJoinOperator(HashJoinOptions options) : opt_(std::move(opt
   out_schema_ = semi_anti_ ? opt_.left_schema : pair_schema_;
   output_append_only_ = (opt_.type == JoinType::kInner || opt_.type == JoinType::kLeftSemi) &&
                         opt_.left_append_only && opt_.right_append_only;
-  if (opt_.lookup) output_append_only_ = opt_.left_append_only;
+  if (opt_.lookup) {
+    output_append_only_ = opt_.left_append_only;
+    opt_.right_watermark_ignored = true;  // the looked-up side is read as of processing time
+  }
   // Degrees: outer sides (NULL rows) and the semi / anti left side (visibility). NULL-key rows
   // are kept where they can be output: outer sides and the anti left side.
   sides_[0] = std::make_unique<Side>(opt_.left_schema, opt_.left_keys, left_outer,
@@ -539,7 +542,7 @@ Status HashJoinOperator::SideWatermark() {
   ExpireSide(1);
   int64_t wm = kFinalWatermark;
   bool any = false;
-  for (int s = 0; s < (opt_.lookup ? 1 : 2); ++s) {  // a lookup table has no event time
+  for (int s = 0; s < 2; ++s) {
     const bool ignored = s == 0 ? opt_.left_watermark_ignored : opt_.right_watermark_ignored;
     if (ignored && !finished_[s]) continue;
     any = true;
