@@ -124,6 +124,11 @@ int main(int argc, char** argv) {
                   "directory to continue from the last checkpoint (exactly-once file sinks)");
   run->add_option("--checkpoint-interval-ms", checkpoint_interval_ms, "Checkpoint cadence with --state-dir (default 1000)")
       ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}));
+  std::string checkpoint_snapshot = "fork";
+  run->add_option("--checkpoint-snapshot", checkpoint_snapshot,
+                  "How checkpoints copy state: fork (a child process serializes a copy-on-write image; "
+                  "default) or inline (the pipeline pauses while it is copied)")
+      ->check(CLI::IsMember({"fork", "inline"}));
   CLI11_PARSE(app, argc, argv);
 
   std::ifstream in(file, std::ios::binary);
@@ -143,6 +148,8 @@ int main(int argc, char** argv) {
   options.batch_rows = batch_rows;
   options.state_dir = state_dir;
   options.checkpoint_interval_ms = checkpoint_interval_ms;
+  options.checkpoint_snapshot =
+      checkpoint_snapshot == "inline" ? weir::CheckpointSnapshot::kInline : weir::CheckpointSnapshot::kFork;
   options.script_name = file;
   weir::Database db(options);
   g_db = &db;

@@ -1,6 +1,8 @@
 #include "engine/checkpointer.h"
 
 #include "state/snapshot.h"
+#include <cstdio>
+#include <cstdlib>
 
 namespace weir {
 
@@ -61,7 +63,8 @@ const std::string* Checkpointer::Restored(const std::string& name) const {
 }
 
 Result<uint64_t> Checkpointer::Write(std::vector<std::pair<std::string, std::string>> blobs,
-                                     const CheckpointMeta& meta, int64_t now_ms, int64_t pause_us) {
+                                     const CheckpointMeta& meta, int64_t now_ms, int64_t pause_us,
+                                     std::unique_ptr<DeferredBlobs> deferred) {
   StateWriter w;
   w.Begin("meta");
   w.U32(kMetaVersion);
@@ -74,10 +77,11 @@ Result<uint64_t> Checkpointer::Write(std::vector<std::pair<std::string, std::str
   int64_t bytes = 0;
   for (const auto& [n, b] : blobs) bytes += static_cast<int64_t>(b.size());
   const uint64_t epoch = next_epoch_++;
-  WEIR_ASSIGN_OR_RETURN(uint64_t waited_us, store_->WriteAsync(epoch, std::move(blobs)));
+  WEIR_ASSIGN_OR_RETURN(uint64_t waited_us, store_->WriteAsync(epoch, std::move(blobs), std::move(deferred)));
   last_ms_ = now_ms;
   ++stats_.checkpoints;
   const int64_t pause = pause_us + static_cast<int64_t>(waited_us);
+  if (getenv("WEIR_CKPT_DEBUG")) fprintf(stderr, "ckpt %lu snapshot %ld us waited %lu us\n", (unsigned long)epoch, (long)pause_us, (unsigned long)waited_us);
   stats_.last_pause_us = pause;
   stats_.max_pause_us = std::max(stats_.max_pause_us, pause);
   stats_.total_pause_us += pause;
@@ -89,7 +93,10 @@ void Checkpointer::Track(const std::vector<uint64_t>& durable) {
   if (durable.empty()) return;
   stats_.durable += static_cast<int64_t>(durable.size());
   stats_.last_durable_epoch = durable.back();
-  stats_.last_written_bytes = static_cast<int64_t>(store_->last_write_stats().bytes_written);
+  const CheckpointWriteStats w = store_->last_write_stats();
+  stats_.last_written_bytes = static_cast<int64_t>(w.bytes_written);
+  stats_.last_state_bytes = static_cast<int64_t>(w.blob_bytes);
+  if (getenv("WEIR_CKPT_DEBUG")) fprintf(stderr, "durable %lu deferred %ld us write %ld us bytes %lu\n", (unsigned long)w.epoch, (long)w.deferred_micros, (long)w.write_micros, (unsigned long)w.bytes_written);
 }
 
 Result<std::vector<uint64_t>> Checkpointer::PollDurable() {

@@ -80,9 +80,10 @@ class Checkpointer {
   void ResetClock(int64_t now_ms) { last_ms_ = now_ms; }
 
   /// Hands checkpoint `blobs` + `meta` to the store's writer thread; returns its epoch.
-  /// `pause_us`: how long the caller was stalled producing the blobs (for stats).
+  /// `pause_us`: how long the caller was stalled producing the blobs (for stats). `deferred`:
+  /// more blobs of this checkpoint, produced later in the writer thread (a forked snapshot).
   Result<uint64_t> Write(std::vector<std::pair<std::string, std::string>> blobs, const CheckpointMeta& meta,
-                         int64_t now_ms, int64_t pause_us);
+                         int64_t now_ms, int64_t pause_us, std::unique_ptr<DeferredBlobs> deferred = nullptr);
   /// Epochs made durable since the last call (oldest first), or the writer's fatal error.
   Result<std::vector<uint64_t>> PollDurable();
   Result<std::vector<uint64_t>> WaitDurable();

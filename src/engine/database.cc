@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <thread>
 
@@ -19,6 +20,7 @@
 #include "sql/dml.h"
 #include "sql/statement.h"
 #include "engine/checkpointer.h"
+#include "engine/forked_snapshot.h"
 #include "state/key_encoder.h"
 #include "storage/wal.h"
 
@@ -180,6 +182,7 @@ struct Database::Impl {
   std::unique_ptr<WalWriter> wal;
   std::map<uint64_t, std::string> wal_inserts;        // statement index -> logged payload
   std::vector<std::pair<uint64_t, uint64_t>> wal_marks;  // (epoch, WAL LSN it covers), pending
+  bool fork_failed_reported = false;  // a forked snapshot failed to start (warned once)
 
   Status OpenCheckpointer() {
     if (options.state_dir.empty() || ckpt) return Status::OK();
@@ -788,6 +791,13 @@ struct Database::Impl {
       if (ckpt) ckpt->set_interval_ms(*ms);
       return Status::OK();
     }
+    if (name == "checkpoint_snapshot") {
+      const std::string v = Lower(st.value);
+      if (v == "fork") options.checkpoint_snapshot = CheckpointSnapshot::kFork;
+      else if (v == "inline") options.checkpoint_snapshot = CheckpointSnapshot::kInline;
+      else return At(st.begin, InvalidArgument("checkpoint_snapshot must be 'fork' or 'inline', got '{}'", st.value));
+      return Status::OK();
+    }
     return At(st.name_offset, InvalidArgument("unrecognized configuration parameter \"{}\"", st.name));
   }
 
@@ -863,14 +873,12 @@ struct Database::Impl {
     return fmt::format("source/{}/{}", phase, source_key);
   }
   // A pipeline's checkpoint: which scans had ended, then its operators (Pipeline::SnapshotState).
-  static Result<std::string> SnapshotPipeline(const Pipeline& p, std::string buffer) {
-    StateWriter w(std::move(buffer));
-    w.Begin("scans");
-    w.U64(p.scans.size());
-    for (const ScanInput& s : p.scans) w.Bool(s.finished);
-    w.End();
-    WEIR_RETURN_IF_ERROR(p.SnapshotState(&w));
-    return std::move(w.buffer());
+  static Status SnapshotPipeline(const Pipeline& p, StateWriter* w) {
+    w->Begin("scans");
+    w->U64(p.scans.size());
+    for (const ScanInput& s : p.scans) w->Bool(s.finished);
+    w->End();
+    return p.SnapshotState(w);
   }
   static Status RestorePipeline(Pipeline* p, StateReader* r) {
     r->Begin("scans");
@@ -892,15 +900,55 @@ struct Database::Impl {
     const auto t0 = std::chrono::steady_clock::now();
     const uint64_t epoch = ckpt->next_epoch();
     std::vector<std::pair<std::string, std::string>> blobs;
-    auto add_pipeline = [&](const std::string& key, const Pipeline* p) -> Status {
-      if (!p || !p->started) return Status::OK();
-      const std::string name = "pipeline/" + key;
-      WEIR_ASSIGN_OR_RETURN(std::string b, SnapshotPipeline(*p, ckpt->TakeBuffer(name)));
-      blobs.emplace_back(name, std::move(b));
-      return Status::OK();
+    // Operator state and tables: the bulk of a checkpoint.
+    std::vector<std::pair<std::string, const Pipeline*>> pipes;
+    auto add_pipeline = [&](const std::string& key, const Pipeline* p) {
+      if (p && p->started) pipes.emplace_back("pipeline/" + key, p);
     };
-    for (const auto& [k, v] : views) WEIR_RETURN_IF_ERROR(add_pipeline(k, v->pipeline.get()));
-    for (const auto& [k, v] : sinks) WEIR_RETURN_IF_ERROR(add_pipeline(k, v->pipeline.get()));
+    for (const auto& [k, v] : views) add_pipeline(k, v->pipeline.get());
+    for (const auto& [k, v] : sinks) add_pipeline(k, v->pipeline.get());
+    std::unique_ptr<ForkedSnapshot> forked;
+    if (options.checkpoint_snapshot == CheckpointSnapshot::kFork && (!pipes.empty() || !tables.empty())) {
+      // Copy-on-write: a child forked now serializes them while this thread goes on.
+      std::map<std::string, std::string> buffers;
+      for (const auto& [name, p] : pipes) buffers[name] = ckpt->TakeBuffer(name);
+      for (const auto& [k, t] : tables) buffers["table/" + k] = ckpt->TakeBuffer("table/" + k);
+      auto produce = [&](const ForkedSnapshot::Emit& emit) -> Status {
+        // By reference: the frozen image's large spans go to the pipe without a copy.
+        for (const auto& [name, p] : pipes) {
+          StateWriter w{StateWriter::ByReference{}};
+          WEIR_RETURN_IF_ERROR(SnapshotPipeline(*p, &w));
+          WEIR_RETURN_IF_ERROR(emit(name, w));
+        }
+        for (const auto& [k, t] : tables) {
+          StateWriter w{StateWriter::ByReference{}};
+          t->SnapshotState(&w);
+          WEIR_RETURN_IF_ERROR(emit("table/" + k, w));
+        }
+        return Status::OK();
+      };
+      auto started = ForkedSnapshot::Start(produce, std::move(buffers));
+      if (started.ok()) {
+        forked = std::move(started).value();
+      } else if (!fork_failed_reported) {
+        // fork() can fail for lack of memory or process slots: snapshot in this thread instead.
+        fork_failed_reported = true;
+        std::fprintf(stderr, "weir: warning: %s; checkpoints snapshot in-process\n",
+                     started.status().ToString().c_str());
+      }
+    }
+    if (!forked) {
+      for (const auto& [name, p] : pipes) {
+        StateWriter w(ckpt->TakeBuffer(name));
+        WEIR_RETURN_IF_ERROR(SnapshotPipeline(*p, &w));
+        blobs.emplace_back(name, std::move(w.buffer()));
+      }
+      for (const auto& [k, t] : tables) {
+        StateWriter w(ckpt->TakeBuffer("table/" + k));
+        t->SnapshotState(&w);
+        blobs.emplace_back("table/" + k, std::move(w.buffer()));
+      }
+    }
     for (const auto& [k, r] : runners) {
       StateWriter w;
       w.Begin("source");
@@ -912,11 +960,6 @@ struct Database::Impl {
       }
       w.End();
       blobs.emplace_back(SourceBlobName(k), std::move(w.buffer()));
-    }
-    for (const auto& [k, t] : tables) {
-      StateWriter w(ckpt->TakeBuffer("table/" + k));
-      t->SnapshotState(&w);
-      blobs.emplace_back("table/" + k, std::move(w.buffer()));
     }
     for (const auto& [k, s] : sinks) {
       if (!s->sink) continue;
@@ -931,7 +974,7 @@ struct Database::Impl {
     meta.phase_done = done;
     const int64_t pause_us =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
-    WEIR_ASSIGN_OR_RETURN(uint64_t written, ckpt->Write(std::move(blobs), meta, NowMs(), pause_us));
+    WEIR_ASSIGN_OR_RETURN(uint64_t written, ckpt->Write(std::move(blobs), meta, NowMs(), pause_us, std::move(forked)));
     WEIR_CHECK(written == epoch);
     if (wal) wal_marks.push_back({epoch, wal->committed_lsn()});
     return Status::OK();
@@ -1070,7 +1113,13 @@ struct Database::Impl {
         r->watermark_expr = std::make_unique<ExprEvaluator>(RemapColumns(src.watermark_expr, mapping));
       }
       for (ScanInput* sc : r->scans) r->fanout.AddOutput(sc->Attach(cols));
-      if (restore) {
+      if (complete) {
+        // The phase had ended: every source was exhausted (a later checkpoint, taken by a run
+        // with nothing to read, need not hold their positions).
+        r->done = true;
+        r->watermark_us = Operator::kFinalWatermark;
+        r->tracker->Finish(0);
+      } else if (restore) {
         const std::string blob = SourceBlobName(name);
         auto rd = RestoredBlob(blob);
         if (!rd) return DataError("checkpoint {} in {} has no position for source {} (was the script changed?)",

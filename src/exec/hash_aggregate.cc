@@ -679,7 +679,7 @@ Status HashAggregateOperator::RestoreState(StateReader* r) {
             r->Fail("hash aggregate: sessions out of order");
             return;
           }
-          s.state.reset(new uint8_t[payload_bytes_]);
+          s.state.reset(new uint8_t[payload_bytes_]());
           std::memcpy(s.state.get(), raw.data(), payload_bytes_);
           ScrubStates(s.state.get());
           list->push_back(std::move(s));

@@ -103,7 +103,8 @@ uint64_t RecordArena::Allocate(uint32_t bytes) {
     size_t chunk = chunks_.empty() ? kFirstChunkBytes : std::min(last_chunk_bytes_ * 2, kChunkBytesMax);
     chunk = std::max(chunk, size + 8);
     WEIR_CHECK(chunks_.size() < (size_t{1} << 31));
-    chunks_.push_back(std::make_unique_for_overwrite<uint8_t[]>(chunk));
+    // Zeroed: slack after records is written to checkpoints, which must be deterministic.
+    chunks_.push_back(std::make_unique<uint8_t[]>(chunk));
     chunk_sizes_.push_back(chunk);
     last_chunk_bytes_ = chunk;
     chunk_bytes_ += chunk;

@@ -22,10 +22,10 @@ void SnapshotColumn(const Column& c, StateWriter* w) {
     const int32_t* o = c.offsets();
     // Offsets relative to the first row (a column's offsets normally start at 0).
     const int32_t base = o[0];
-    const size_t at = w->size();
-    w->Raw(o, (n + 1) * 4);
-    if (base != 0) {
-      auto* dst = reinterpret_cast<uint8_t*>(w->buffer().data()) + at;
+    if (base == 0) {
+      w->Raw(o, (n + 1) * 4);
+    } else {
+      uint8_t* dst = w->RawCopy(o, (n + 1) * 4);
       for (size_t i = 0; i <= n; ++i) {
         int32_t v;
         std::memcpy(&v, dst + i * 4, 4);

@@ -443,10 +443,10 @@ void HashTable::Snapshot(StateWriter* w, const std::function<void(uint8_t* paylo
   w->U64(arena_dead_bytes_);
   const size_t slot_span = capacity_ * slot_bytes_;
   w->U64(slot_span);
-  const size_t at = w->size();
-  w->Raw(slots_, slot_span);
-  if (scrub) {
-    uint8_t* copy = reinterpret_cast<uint8_t*>(w->buffer().data()) + at;
+  if (!scrub) {
+    w->Raw(slots_, slot_span);
+  } else {
+    uint8_t* copy = w->RawCopy(slots_, slot_span);
     for (size_t i = 0; i < capacity_; ++i) {
       uint8_t* s = copy + i * slot_bytes_;
       if (LoadU32(s) != 0) scrub(s + payload_offset_);

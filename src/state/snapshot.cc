@@ -4,16 +4,17 @@ namespace weir {
 
 void StateWriter::Begin(std::string_view tag) {
   String(tag);
-  open_.push_back(buf_.size());
+  const size_t at = buf_.size();
   U64(0);  // section length, patched by End()
+  open_.push_back({at, size()});
 }
 
 void StateWriter::End() {
   WEIR_CHECK(!open_.empty());
-  const size_t at = open_.back();
+  const Open o = open_.back();
   open_.pop_back();
-  const uint64_t len = buf_.size() - (at + 8);
-  std::memcpy(buf_.data() + at, &len, 8);
+  const uint64_t len = size() - o.start;
+  std::memcpy(buf_.data() + o.length_at, &len, 8);
 }
 
 std::string_view StateReader::Raw(size_t n) {

@@ -11,7 +11,10 @@
 // naming `what` and the byte offset, and every later read returns zero / empty. Callers read
 // everything, then check status(). A length is never trusted beyond the bytes remaining, so a
 // corrupt snapshot cannot make a reader allocate more than the snapshot's size.
-// Ownership: the writer owns its buffer; the reader borrows `data`, which must outlive it.
+// Ownership: the writer owns its buffer; the reader borrows `data`, which must outlive it. A
+// by-reference writer (StateWriter::ByReference) also borrows the memory of large Raw spans,
+// which must stay unchanged until ForEachPiece has run (a forked snapshot process's frozen
+// copy-on-write image: engine/forked_snapshot.h) — the snapshot is then never copied whole.
 // Thread-safety: none (one thread per object).
 #pragma once
 
@@ -32,6 +35,11 @@ class StateWriter {
   /// Writes into `reuse` (cleared; its capacity kept: a recycled buffer from an earlier
   /// snapshot avoids re-faulting and copying memory as the buffer grows).
   explicit StateWriter(std::string reuse) : buf_(std::move(reuse)) { buf_.clear(); }
+  /// Raw spans of at least kReferenceBytesMin bytes are recorded by address instead of copied;
+  /// read the snapshot out with ForEachPiece (buffer() is not the whole snapshot then).
+  struct ByReference {};
+  static constexpr size_t kReferenceBytesMin = 64 << 10;
+  explicit StateWriter(ByReference) : by_reference_(true) {}
   void U8(uint8_t v) { Raw(&v, 1); }
   void Bool(bool v) { U8(v ? 1 : 0); }
   void U32(uint32_t v) { Raw(&v, 4); }
@@ -45,7 +53,21 @@ class StateWriter {
   }
   void String(std::string_view s) { Bytes(s.data(), s.size()); }
   /// Bytes only: the reader must know `n` (e.g. from an earlier field).
-  void Raw(const void* p, size_t n) { buf_.append(static_cast<const char*>(p), n); }
+  void Raw(const void* p, size_t n) {
+    if (by_reference_ && n >= kReferenceBytesMin) {
+      refs_.push_back({buf_.size(), static_cast<const char*>(p), n});
+      ref_bytes_ += n;
+      return;
+    }
+    buf_.append(static_cast<const char*>(p), n);
+  }
+  /// Like Raw, but always copied; returns the copy, which the caller may edit in place (e.g. to
+  /// scrub pointers) until the next write.
+  uint8_t* RawCopy(const void* p, size_t n) {
+    const size_t at = buf_.size();
+    buf_.append(static_cast<const char*>(p), n);
+    return reinterpret_cast<uint8_t*>(buf_.data()) + at;
+  }
   /// u64 count, then the elements' bytes (trivially copyable T).
   template <typename T>
   void PodVector(const std::vector<T>& v) {
@@ -57,13 +79,39 @@ class StateWriter {
   void Begin(std::string_view tag);
   void End();
 
+  /// The snapshot (a writer not ByReference).
   const std::string& buffer() const { return buf_; }
   std::string& buffer() { return buf_; }
-  size_t size() const { return buf_.size(); }
+  /// Snapshot bytes so far (copied and referenced).
+  size_t size() const { return buf_.size() + ref_bytes_; }
+  /// The snapshot as consecutive pieces, in order: calls `fn(data, n)` for each; stops early
+  /// and returns false when `fn` does.
+  template <typename Fn>
+  bool ForEachPiece(Fn&& fn) const {
+    size_t from = 0;
+    for (const Ref& r : refs_) {
+      if (r.at > from && !fn(buf_.data() + from, r.at - from)) return false;
+      from = r.at;
+      if (!fn(r.data, r.bytes)) return false;
+    }
+    return buf_.size() == from || fn(buf_.data() + from, buf_.size() - from);
+  }
 
  private:
+  struct Ref {
+    size_t at;  // position in buf_ the referenced bytes follow
+    const char* data;
+    size_t bytes;
+  };
+  struct Open {
+    size_t length_at;  // offset in buf_ of the section's length field
+    size_t start;      // size() after that field
+  };
   std::string buf_;
-  std::vector<size_t> open_;  // offsets of open sections' length fields
+  std::vector<Open> open_;
+  bool by_reference_ = false;
+  std::vector<Ref> refs_;
+  size_t ref_bytes_ = 0;
 };
 
 class StateReader {

@@ -491,8 +491,10 @@ Result<std::map<std::string, std::string>> CheckpointStore::Read(uint64_t epoch)
 
 // ---- writing -----------------------------------------------------------------------------------
 
-Result<uint64_t> CheckpointStore::WriteAsync(
-    uint64_t epoch, std::vector<std::pair<std::string, std::string>> blobs) {
+namespace {
+// Name checks of one checkpoint's blobs: length, size for the block count, no duplicates.
+Status CheckBlobs(uint64_t epoch, const std::vector<std::pair<std::string, std::string>>& blobs,
+                  size_t block_bytes) {
   std::vector<std::string_view> names;  // sorted to find duplicates: cheaper than a set
   names.reserve(blobs.size());
   for (const auto& [name, bytes] : blobs) {
@@ -500,10 +502,9 @@ Result<uint64_t> CheckpointStore::WriteAsync(
       return InvalidArgument("checkpoint blob name of {} bytes exceeds {}", name.size(),
                              kCheckpointNameBytesMax);
     }
-    if (bytes.size() > kBlobBytesMax ||
-        bytes.size() / options_.block_bytes >= uint64_t{UINT32_MAX}) {
+    if (bytes.size() > kBlobBytesMax || bytes.size() / block_bytes >= uint64_t{UINT32_MAX}) {
       return InvalidArgument("checkpoint blob '{}' of {} bytes is too large for {}-byte blocks",
-                             name, bytes.size(), options_.block_bytes);
+                             name, bytes.size(), block_bytes);
     }
     names.push_back(name);
   }
@@ -511,6 +512,14 @@ Result<uint64_t> CheckpointStore::WriteAsync(
   if (auto dup = std::adjacent_find(names.begin(), names.end()); dup != names.end()) {
     return InvalidArgument("checkpoint {}: blob name '{}' appears twice", epoch, *dup);
   }
+  return Status::OK();
+}
+}  // namespace
+
+Result<uint64_t> CheckpointStore::WriteAsync(
+    uint64_t epoch, std::vector<std::pair<std::string, std::string>> blobs,
+    std::unique_ptr<DeferredBlobs> deferred) {
+  WEIR_RETURN_IF_ERROR(CheckBlobs(epoch, blobs, options_.block_bytes));
   const int64_t start = env_->NowMicros();
   std::unique_lock<std::mutex> lock(mu_);
   if (!fatal_.ok()) return fatal_;
@@ -528,6 +537,7 @@ Result<uint64_t> CheckpointStore::WriteAsync(
   job_pending_ = true;
   job_epoch_ = epoch;
   job_blobs_ = std::move(blobs);
+  job_deferred_ = std::move(deferred);
   lock.unlock();
   cv_.notify_all();
   return waited_micros;
@@ -566,12 +576,21 @@ void CheckpointStore::WriterLoop() {
     const uint64_t epoch = job_epoch_;
     std::vector<std::pair<std::string, std::string>> blobs = std::move(job_blobs_);
     job_blobs_.clear();
+    std::unique_ptr<DeferredBlobs> deferred = std::move(job_deferred_);
     lock.unlock();
 
     CheckpointWriteStats stats;
     stats.epoch = epoch;
+    Status s;
+    if (deferred) {
+      const int64_t t = env_->NowMicros();
+      s = deferred->Produce(&blobs);
+      deferred.reset();
+      stats.deferred_micros = env_->NowMicros() - t;
+      if (s.ok()) s = CheckBlobs(epoch, blobs, options_.block_bytes);
+    }
     const int64_t start = env_->NowMicros();
-    Status s = WriteCheckpoint(epoch, blobs, &stats);
+    if (s.ok()) s = WriteCheckpoint(epoch, blobs, &stats);
     stats.write_micros = env_->NowMicros() - start;
     if (s.ok()) s = Collect(&stats);
 

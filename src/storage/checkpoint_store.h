@@ -72,6 +72,18 @@ struct CheckpointStoreOptions {
   size_t block_bytes = 1u << 20;
 };
 
+/// Blobs of a checkpoint that arrive after WriteAsync returned — e.g. from a snapshot process
+/// forked at the checkpoint's instant (engine/forked_snapshot.h). The writer thread calls
+/// Produce once, before writing, and appends what it returns to the checkpoint's blobs; an
+/// error fails the checkpoint like any writer error (fatal, sticky). Destroyed on the writer
+/// thread (or by ~CheckpointStore) after Produce returned, or without Produce having been
+/// called if an earlier write failed: the destructor must release what it holds either way.
+class DeferredBlobs {
+ public:
+  virtual ~DeferredBlobs() = default;
+  virtual Status Produce(std::vector<std::pair<std::string, std::string>>* out) = 0;
+};
+
 /// What one checkpoint write did (for metrics, tests and benchmarks).
 struct CheckpointWriteStats {
   uint64_t epoch = 0;
@@ -84,6 +96,7 @@ struct CheckpointWriteStats {
   uint64_t packs_deleted = 0;       // by retention after publication
   uint64_t manifests_deleted = 0;
   int64_t write_micros = 0;         // writer thread: start of the write to manifest published
+  int64_t deferred_micros = 0;      // writer thread: waiting for DeferredBlobs::Produce
 };
 
 /// "MANIFEST-<epoch, 20 digits>", "pack-<epoch, 20 digits>.blk".
@@ -120,8 +133,11 @@ class CheckpointStore {
   /// it. Returns the microseconds spent waiting (0 when the writer was idle) — back-pressure the
   /// caller should report. Errors: InvalidArgument (not sticky) if `epoch` is not above every
   /// earlier epoch, or for a duplicate or oversized name; the sticky writer error otherwise.
+  /// `deferred` (optional, owned from now on): more blobs of the same checkpoint, produced in
+  /// the writer thread before it writes; the same name checks apply to them, as a writer error.
   Result<uint64_t> WriteAsync(uint64_t epoch,
-                              std::vector<std::pair<std::string, std::string>> blobs);
+                              std::vector<std::pair<std::string, std::string>> blobs,
+                              std::unique_ptr<DeferredBlobs> deferred = nullptr);
 
   /// The blobs of the last finished write, handed back so the caller can reuse their memory
   /// (contents are stale; empty if taken already or none finished). Thread-safe.
@@ -161,6 +177,7 @@ class CheckpointStore {
   bool job_blobs_taken_ = false;  // the writer has taken the pending job
   uint64_t job_epoch_ = 0;
   std::vector<std::pair<std::string, std::string>> job_blobs_;
+  std::unique_ptr<DeferredBlobs> job_deferred_;
   std::vector<std::pair<std::string, std::string>> spent_;  // written blobs, for reuse
   std::vector<uint64_t> durable_;  // published, not yet returned by PollDurable
   Status fatal_;

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "test_util.h"
+#include "storage/checkpoint_store.h"
 #include "weir/database.h"
 
 namespace weir {
@@ -99,6 +100,56 @@ TEST(Durability, ADifferentScriptIsRefused) {
   Status st = db.Execute(changed + "SELECT n FROM total;\n", [](const StatementResult&) { return Status::OK(); });
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find("written by a different script"), std::string::npos) << st.ToString();
+}
+
+// A forked (copy-on-write) snapshot and an in-process one write byte-identical checkpoints, and
+// a restart from either continues the same way.
+TEST(Durability, ForkedAndInlineSnapshotsWriteTheSameCheckpoint) {
+  weir_test::TempDir dir("weir_durability_test");
+  const fs::path csv = fs::path(dir.path()) / "in.csv";
+  std::string rows = "k,v,s\n";
+  for (int i = 0; i < 20000; ++i) rows += std::to_string(i % 1500) + "," + std::to_string(i) + ",s" + std::to_string(i * 7 % 1009) + "\n";
+  WriteFile(csv, rows);
+  const std::string script =
+      "CREATE SOURCE src (k BIGINT, v BIGINT, s VARCHAR) WITH (connector = 'file', path = '" + csv.string() +
+      "', format = 'csv', header = 'true');\n"
+      "CREATE TABLE t (k BIGINT PRIMARY KEY, v BIGINT);\n"
+      "INSERT INTO t VALUES (1, 10), (2, 20);\n"
+      "CREATE MATERIALIZED VIEW g AS SELECT k, count(*) AS n, sum(v) AS total, max(s) AS top FROM src GROUP BY k;\n"
+      "CREATE MATERIALIZED VIEW j AS SELECT g.k, g.n, t.v FROM g JOIN t ON g.k = t.k;\n"
+      "SELECT count(*), sum(n), max(top) FROM g;\n"
+      "SELECT * FROM j ORDER BY k;\n";
+  std::map<std::string, std::string> blobs[2];
+  std::string results[2];
+  for (int mode = 0; mode < 2; ++mode) {
+    DatabaseOptions o;
+    o.state_dir = (fs::path(dir.path()) / ("state" + std::to_string(mode))).string();
+    o.checkpoint_snapshot = mode == 0 ? CheckpointSnapshot::kFork : CheckpointSnapshot::kInline;
+    {
+      Database db(o);
+      results[mode] = Exec(db, script);
+    }
+    auto store = CheckpointStore::Open(Env::Default(), o.state_dir + "/checkpoints");
+    ASSERT_OK(store.status());
+    ASSERT_TRUE((*store)->latest().has_value());
+    auto read = (*store)->Read(*(*store)->latest());
+    ASSERT_OK(read.status());
+    blobs[mode] = std::move(read).value();
+    Database again(o);  // restart: restored from the checkpoint, nothing re-read
+    EXPECT_EQ(Exec(again, script), results[mode]);
+    EXPECT_GT(again.stats().checkpoints.restored_epoch, 0u);
+  }
+  EXPECT_EQ(results[0], results[1]);
+  EXPECT_EQ(results[0].substr(0, 16), "1500,20000,s999\n");
+  ASSERT_EQ(blobs[0].size(), blobs[1].size());
+  for (const auto& [name, bytes] : blobs[1]) {
+    ASSERT_TRUE(blobs[0].count(name)) << name;
+    size_t at = 0;
+    while (at < bytes.size() && at < blobs[0][name].size() && blobs[0][name][at] == bytes[at]) ++at;
+    EXPECT_TRUE(blobs[0][name] == bytes) << name << " differs between forked and inline snapshots at byte " << at
+                                         << " of " << bytes.size() << "/" << blobs[0][name].size();
+  }
+  EXPECT_TRUE(blobs[0].count("pipeline/g"));
 }
 
 }  // namespace

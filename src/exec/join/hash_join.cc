@@ -58,7 +58,8 @@ uint64_t RowArena::Allocate(uint32_t len) {
                                     : std::min(chunks_.back().bytes * 2, kChunkBytesMax);
       size = std::max(size, bytes);
       WEIR_CHECK(chunks_.size() < (size_t{1} << 31));
-      chunks_.push_back(Chunk{std::make_unique_for_overwrite<uint8_t[]>(size), size});
+      // Zeroed: slack after records is written to checkpoints, which must be deterministic.
+      chunks_.push_back(Chunk{std::make_unique<uint8_t[]>(size), size});
       chunk_bytes_ += size;
       used_in_last_ = 0;
     }
