@@ -3,6 +3,7 @@
 # moments and restarts it (same file, same directory) until a run completes; the file sinks'
 # output must then equal an uninterrupted run's exactly (each row once: compared as sorted
 # multisets, since replay may cut batches differently). ROUNDS kill/restart sequences per script.
+# Each start picks forked or inline snapshots at random (a kill -9 also hits a forked child).
 # Usage: tests/integration/crash_soak.sh [BUILD_DIR] [ROUNDS] [EVENTS]   (seed: WEIR_TEST_SEED)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -57,8 +58,10 @@ soak() {  # soak NAME: reference run, then ROUNDS kill/restart sequences compare
     sed "s|OUT/|$dir/|g" "$tmp/$name.sql" > "$dir/q.sql"
     local attempt rc
     for attempt in $(seq 1 200); do
+      # Snapshots forked (copy-on-write) or inline, at random: a restart reads either's checkpoint.
+      local snap=fork; [ $((RANDOM % 3)) -eq 0 ] && snap=inline
       "$weir" run "$dir/q.sql" --state-dir "$dir/state" --checkpoint-interval-ms $((20 + RANDOM % 200)) \
-        > "$dir/log" 2>&1 &
+        --checkpoint-snapshot "$snap" > "$dir/log" 2>&1 &
       local pid=$!
       # Kill at a random moment (sometimes never: let it finish).
       if [ $((RANDOM % 6)) -ne 0 ]; then
