@@ -82,9 +82,11 @@ bool WriteStatsJson(const std::string& path, const weir::RunStats& stats, double
   if (stats.checkpoints.enabled) {
     const auto& c = stats.checkpoints;
     j += fmt::format("\n  }},\n  \"checkpoints\": {{\"taken\": {}, \"durable\": {}, \"last_pause_us\": {}, "
-                     "\"max_pause_us\": {}, \"total_pause_us\": {}, \"last_state_bytes\": {}, "
+                     "\"max_pause_us\": {}, \"total_pause_us\": {}, \"max_snapshot_us\": {}, "
+                     "\"total_snapshot_us\": {}, \"last_state_bytes\": {}, "
                      "\"last_written_bytes\": {}, \"restored_epoch\": {}",
-                     c.checkpoints, c.durable, c.last_pause_us, c.max_pause_us, c.total_pause_us, c.last_state_bytes,
+                     c.checkpoints, c.durable, c.last_pause_us, c.max_pause_us, c.total_pause_us, c.max_snapshot_us,
+                     c.total_snapshot_us, c.last_state_bytes,
                      c.last_written_bytes, c.restored_epoch);
   }
   j += fmt::format("\n  }},\n  \"wall_seconds\": {:.6f},\n  \"cpu_seconds\": {:.6f},\n  \"peak_rss_bytes\": {}\n}}\n",

@@ -1,8 +1,6 @@
 #include "engine/checkpointer.h"
 
 #include "state/snapshot.h"
-#include <cstdio>
-#include <cstdlib>
 
 namespace weir {
 
@@ -81,7 +79,8 @@ Result<uint64_t> Checkpointer::Write(std::vector<std::pair<std::string, std::str
   last_ms_ = now_ms;
   ++stats_.checkpoints;
   const int64_t pause = pause_us + static_cast<int64_t>(waited_us);
-  if (getenv("WEIR_CKPT_DEBUG")) fprintf(stderr, "ckpt %lu snapshot %ld us waited %lu us\n", (unsigned long)epoch, (long)pause_us, (unsigned long)waited_us);
+  stats_.max_snapshot_us = std::max(stats_.max_snapshot_us, pause_us);
+  stats_.total_snapshot_us += pause_us;
   stats_.last_pause_us = pause;
   stats_.max_pause_us = std::max(stats_.max_pause_us, pause);
   stats_.total_pause_us += pause;
@@ -96,7 +95,6 @@ void Checkpointer::Track(const std::vector<uint64_t>& durable) {
   const CheckpointWriteStats w = store_->last_write_stats();
   stats_.last_written_bytes = static_cast<int64_t>(w.bytes_written);
   stats_.last_state_bytes = static_cast<int64_t>(w.blob_bytes);
-  if (getenv("WEIR_CKPT_DEBUG")) fprintf(stderr, "durable %lu deferred %ld us write %ld us bytes %lu\n", (unsigned long)w.epoch, (long)w.deferred_micros, (long)w.write_micros, (unsigned long)w.bytes_written);
 }
 
 Result<std::vector<uint64_t>> Checkpointer::PollDurable() {
