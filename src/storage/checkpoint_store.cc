@@ -511,7 +511,7 @@ Result<uint64_t> CheckpointStore::WriteAsync(
   if (auto dup = std::adjacent_find(names.begin(), names.end()); dup != names.end()) {
     return InvalidArgument("checkpoint {}: blob name '{}' appears twice", epoch, *dup);
   }
-  const int64_t start = env_->NowMicros();
+  const int64_t start = env_->MonotonicMicros();
   std::unique_lock<std::mutex> lock(mu_);
   if (!fatal_.ok()) return fatal_;
   if (last_epoch_submitted_ && epoch <= *last_epoch_submitted_) {
@@ -521,7 +521,7 @@ Result<uint64_t> CheckpointStore::WriteAsync(
   uint64_t waited_micros = 0;
   if (job_pending_) {
     cv_.wait(lock, [this] { return !job_pending_; });
-    waited_micros = static_cast<uint64_t>(std::max<int64_t>(0, env_->NowMicros() - start));
+    waited_micros = static_cast<uint64_t>(std::max<int64_t>(0, env_->MonotonicMicros() - start));
     if (!fatal_.ok()) return fatal_;
   }
   last_epoch_submitted_ = epoch;
@@ -570,9 +570,9 @@ void CheckpointStore::WriterLoop() {
 
     CheckpointWriteStats stats;
     stats.epoch = epoch;
-    const int64_t start = env_->NowMicros();
+    const int64_t start = env_->MonotonicMicros();
     Status s = WriteCheckpoint(epoch, blobs, &stats);
-    stats.write_micros = env_->NowMicros() - start;
+    stats.write_micros = env_->MonotonicMicros() - start;
     if (s.ok()) s = Collect(&stats);
 
     lock.lock();
