@@ -24,6 +24,8 @@
 
 namespace weir {
 
+class Env;  // common/env.h
+
 struct DatabaseOptions {
   /// Target rows per batch read from sources (1 .. kBatchRowsMax).
   int64_t batch_rows = kBatchRowsDefault;
@@ -35,6 +37,12 @@ struct DatabaseOptions {
   /// last checkpoint (sources rewind, file sinks publish each row exactly once).
   std::string state_dir;
   int64_t checkpoint_interval_ms = 1000;
+  /// Every file the database reads or writes (sources, sinks, dead-letter files, checkpoints,
+  /// table log) and every clock it reads (checkpoint cadence, idle timeouts, source pacing)
+  /// go through this Env (common/env.h). Not owned; must outlive the Database. nullptr:
+  /// Env::Default() (POSIX). Tests pass a FaultInjectionEnv (crashes, read errors, a manual
+  /// clock).
+  Env* env = nullptr;
 };
 
 /// What one statement produced.
