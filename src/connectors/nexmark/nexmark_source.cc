@@ -262,8 +262,8 @@ Result<std::unique_ptr<Source>> MakeNexmarkSource(const Options& options, Schema
     fields.push_back(Field{declared.name, actual.type, false});
   }
   auto output_schema = std::make_shared<const Schema>(std::move(fields));
-  return std::unique_ptr<Source>(new NexmarkSource(context.env, table, static_cast<uint64_t>(seed), base_time_us,
-                                                   events, rate, std::move(columns),
+  return std::unique_ptr<Source>(new NexmarkSource(context.env, table, static_cast<uint64_t>(seed),
+                                                   base_time_us, events, rate, std::move(columns),
                                                    std::move(output_schema)));
 }
 
