@@ -258,6 +258,12 @@ std::string DirName(std::string_view path) {
   return std::string(path.substr(0, slash));
 }
 
+std::string_view EnvErrorText(const Status& st) {
+  std::string_view msg = st.message();
+  size_t colon = msg.rfind(": ");
+  return colon == std::string_view::npos ? msg : msg.substr(colon + 2);
+}
+
 // ---- FaultInjectionEnv -------------------------------------------------------------------------
 
 class FaultWritableFile final : public WritableFile {

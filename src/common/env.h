@@ -120,6 +120,9 @@ Status WriteStringToFileSync(Env* env, const std::string& path, std::string_view
 std::string JoinPath(std::string_view dir, std::string_view name);
 /// The directory part of `path` ("." when it has none).
 std::string DirName(std::string_view path);
+/// The errno text of an Env error ("PATH: op: No such file or directory" -> "No such file or
+/// directory"), for messages that name the path their own way. A view into `st`'s message.
+std::string_view EnvErrorText(const Status& st);
 
 /// How SimulateCrash treats bytes appended after a file's last successful Sync.
 enum class CrashMode : unsigned char {

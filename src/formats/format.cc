@@ -33,10 +33,7 @@ namespace {
 
 // An Env error ("PATH: op: errno text") as "cannot WHAT dead-letter file 'PATH': errno text".
 Status DeadLetterError(const Status& st, std::string_view what, const std::string& path) {
-  std::string_view msg = st.message();
-  size_t colon = msg.rfind(": ");
-  std::string_view text = colon == std::string_view::npos ? msg : msg.substr(colon + 2);
-  return IOError("cannot {} dead-letter file '{}': {}", what, path, text);
+  return IOError("cannot {} dead-letter file '{}': {}", what, path, EnvErrorText(st));
 }
 
 }  // namespace

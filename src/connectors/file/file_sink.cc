@@ -78,10 +78,7 @@ Status EncodedFdSink::Close() {
 Status EncodedFileWriter::Wrap(const Status& st, std::string_view what) {
   if (st.ok()) return st;
   // Env errors read "PATH: op: errno text"; keep the file sinks' "cannot write 'PATH': text".
-  std::string_view msg = st.message();
-  size_t colon = msg.rfind(": ");
-  std::string_view text = colon == std::string_view::npos ? msg : msg.substr(colon + 2);
-  error_ = IOError("cannot {} '{}': {}", what, path_, text);
+  error_ = IOError("cannot {} '{}': {}", what, path_, EnvErrorText(st));
   return error_;
 }
 

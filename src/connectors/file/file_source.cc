@@ -20,10 +20,7 @@ constexpr size_t kFingerprintBytesMax = 4096;
 // An Env error ("PATH: op: errno text") as the file source reports it, keeping its code:
 // "cannot WHAT 'PATH': errno text".
 Status SourceFileError(const Status& st, std::string_view what, const std::string& path) {
-  std::string_view msg = st.message();
-  size_t colon = msg.rfind(": ");
-  std::string_view text = colon == std::string_view::npos ? msg : msg.substr(colon + 2);
-  return Status(st.code(), fmt::format("cannot {} '{}': {}", what, path, text));
+  return Status(st.code(), fmt::format("cannot {} '{}': {}", what, path, EnvErrorText(st)));
 }
 
 class FileSource final : public Source {
