@@ -24,6 +24,8 @@
 
 namespace weir {
 
+class Env;  // common/env.h
+
 /// How a checkpoint copies operator state (docs/checkpoint-format.md, "Snapshots").
 enum class CheckpointSnapshot {
   /// A child process forked at the barrier serializes the state from its copy-on-write image;
@@ -47,6 +49,12 @@ struct DatabaseOptions {
   int64_t checkpoint_interval_ms = 1000;
   /// Also `SET checkpoint_snapshot = 'fork' | 'inline'`.
   CheckpointSnapshot checkpoint_snapshot = CheckpointSnapshot::kFork;
+  /// Every file the database reads or writes (sources, sinks, dead-letter files, checkpoints,
+  /// table log) and every clock it reads (checkpoint cadence, idle timeouts, source pacing)
+  /// go through this Env (common/env.h). Not owned; must outlive the Database. nullptr:
+  /// Env::Default() (POSIX). Tests pass a FaultInjectionEnv (crashes, read errors, a manual
+  /// clock).
+  Env* env = nullptr;
 };
 
 /// What one statement produced.

@@ -6,9 +6,12 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <ctime>
+#include <thread>
 
 namespace weir {
 
@@ -200,9 +203,16 @@ class PosixEnv final : public Env {
     return s;
   }
 
-  int64_t NowMicros() override {
+  int64_t NowMicros() override { return ClockMicros(CLOCK_REALTIME); }
+  int64_t MonotonicMicros() override { return ClockMicros(CLOCK_MONOTONIC); }
+  void SleepForMicros(int64_t micros) override {
+    if (micros > 0) std::this_thread::sleep_for(std::chrono::microseconds(micros));
+  }
+
+ private:
+  static int64_t ClockMicros(clockid_t clock) {
     struct timespec ts;
-    ::clock_gettime(CLOCK_REALTIME, &ts);
+    ::clock_gettime(clock, &ts);
     return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
   }
 };
@@ -248,6 +258,12 @@ std::string DirName(std::string_view path) {
   return std::string(path.substr(0, slash));
 }
 
+std::string_view EnvErrorText(const Status& st) {
+  std::string_view msg = st.message();
+  size_t colon = msg.rfind(": ");
+  return colon == std::string_view::npos ? msg : msg.substr(colon + 2);
+}
+
 // ---- FaultInjectionEnv -------------------------------------------------------------------------
 
 class FaultWritableFile final : public WritableFile {
@@ -282,7 +298,58 @@ class FaultWritableFile final : public WritableFile {
   std::unique_ptr<WritableFile> base_;
 };
 
+class FaultSequentialFile final : public SequentialFile {
+ public:
+  FaultSequentialFile(FaultInjectionEnv* env, std::string path,
+                      std::unique_ptr<SequentialFile> base)
+      : env_(env), path_(std::move(path)), base_(std::move(base)) {}
+
+  Result<size_t> Read(size_t n, char* scratch) override {
+    const uint64_t allowed = env_->ReadableBytes(path_, offset_, n);
+    if (allowed == 0 && n > 0) return IOError("{}: read: Input/output error (injected)", path_);
+    WEIR_ASSIGN_OR_RETURN(size_t got, base_->Read(static_cast<size_t>(allowed), scratch));
+    offset_ += got;
+    return got;
+  }
+  Status Skip(uint64_t n) override {
+    WEIR_RETURN_IF_ERROR(base_->Skip(n));
+    offset_ += n;
+    return Status::OK();
+  }
+
+ private:
+  FaultInjectionEnv* env_;
+  std::string path_;
+  std::unique_ptr<SequentialFile> base_;
+  uint64_t offset_ = 0;  // of the next byte Read returns
+};
+
+class FaultRandomAccessFile final : public RandomAccessFile {
+ public:
+  FaultRandomAccessFile(FaultInjectionEnv* env, std::string path,
+                        std::unique_ptr<RandomAccessFile> base)
+      : env_(env), path_(std::move(path)), base_(std::move(base)) {}
+
+  Result<size_t> Read(uint64_t offset, size_t n, char* scratch) const override {
+    const uint64_t allowed = env_->ReadableBytes(path_, offset, n);
+    if (allowed == 0 && n > 0) return IOError("{}: read: Input/output error (injected)", path_);
+    return base_->Read(offset, static_cast<size_t>(allowed), scratch);
+  }
+
+ private:
+  FaultInjectionEnv* env_;
+  std::string path_;
+  std::unique_ptr<RandomAccessFile> base_;
+};
+
 FaultInjectionEnv::FaultInjectionEnv(Env* base, uint64_t seed) : base_(base), rng_(seed) {}
+
+uint64_t FaultInjectionEnv::ReadableBytes(const std::string& path, uint64_t offset, uint64_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++reads_;
+  if (fail_read_path_.empty() || path != fail_read_path_) return n;
+  return offset >= fail_read_offset_ ? 0 : std::min(n, fail_read_offset_ - offset);
+}
 
 Status FaultInjectionEnv::CheckPowerLocked(std::string_view what, const std::string& path) {
   if (powered_off_) return IOError("{}: {}: simulated crash (power is off)", path, what);
@@ -344,12 +411,14 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile(const s
 
 Result<std::unique_ptr<SequentialFile>> FaultInjectionEnv::NewSequentialFile(
     const std::string& path) {
-  return base_->NewSequentialFile(path);
+  WEIR_ASSIGN_OR_RETURN(std::unique_ptr<SequentialFile> file, base_->NewSequentialFile(path));
+  return std::unique_ptr<SequentialFile>(new FaultSequentialFile(this, path, std::move(file)));
 }
 
 Result<std::unique_ptr<RandomAccessFile>> FaultInjectionEnv::NewRandomAccessFile(
     const std::string& path) {
-  return base_->NewRandomAccessFile(path);
+  WEIR_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file, base_->NewRandomAccessFile(path));
+  return std::unique_ptr<RandomAccessFile>(new FaultRandomAccessFile(this, path, std::move(file)));
 }
 
 Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string& to) {
@@ -424,7 +493,55 @@ Status FaultInjectionEnv::SyncDir(const std::string& dir) {
   return Status::OK();
 }
 
-int64_t FaultInjectionEnv::NowMicros() { return base_->NowMicros(); }
+int64_t FaultInjectionEnv::NowMicros() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (manual_clock_) return clock_micros_;
+  }
+  return base_->NowMicros();
+}
+
+int64_t FaultInjectionEnv::MonotonicMicros() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (manual_clock_) return clock_micros_;
+  }
+  return base_->MonotonicMicros();
+}
+
+void FaultInjectionEnv::SleepForMicros(int64_t micros) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (manual_clock_) {
+      if (micros > 0) clock_micros_ += micros;
+      return;
+    }
+  }
+  base_->SleepForMicros(micros);
+}
+
+void FaultInjectionEnv::UseManualClock(int64_t start_micros) {
+  std::lock_guard<std::mutex> lock(mu_);
+  manual_clock_ = true;
+  clock_micros_ = start_micros;
+}
+
+void FaultInjectionEnv::AdvanceClock(int64_t micros) {
+  std::lock_guard<std::mutex> lock(mu_);
+  WEIR_CHECK(manual_clock_ && micros >= 0);
+  clock_micros_ += micros;
+}
+
+void FaultInjectionEnv::FailReadsAt(const std::string& path, uint64_t offset) {
+  std::lock_guard<std::mutex> lock(mu_);
+  fail_read_path_ = path;
+  fail_read_offset_ = offset;
+}
+
+uint64_t FaultInjectionEnv::reads() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return reads_;
+}
 
 Status FaultInjectionEnv::ApplyFileCrash(const std::string& path, const FileState& st,
                                          CrashMode mode) {

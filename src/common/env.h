@@ -1,8 +1,12 @@
 // Env: the one interface through which Weir touches files and the clock.
 //
-// Everything durable (WAL, checkpoints, manifest) goes through an Env, so tests can swap in
-// FaultInjectionEnv and crash the "machine" at any sync point. Production code uses
-// Env::Default() (POSIX syscalls).
+// Everything the engine reads or writes (WAL, checkpoints, manifest, file sources, file sinks,
+// dead-letter files) and every clock it reads (checkpoint cadence, idle timeouts, source
+// pacing, pause timing) goes through the database's Env (DatabaseOptions::env), so tests can
+// swap in FaultInjectionEnv: crash the "machine" at any sync point, fail reads, or drive a
+// manual clock. Production code uses Env::Default() (POSIX syscalls). Known exception:
+// proctime() and processing-time windows read Env::Default()'s wall clock (they are built
+// without access to the database).
 //
 // Ownership: an Env outlives every file it opens; files are owned by the caller
 // (std::unique_ptr) and closed by their destructor if Close() was not called (errors on that
@@ -93,8 +97,16 @@ class Env {
   virtual Result<uint64_t> GetFileSize(const std::string& path) = 0;
   /// fsync of the directory itself: makes creations, renames and deletions in it durable.
   virtual Status SyncDir(const std::string& dir) = 0;
-  /// Wall-clock microseconds since the Unix epoch.
+  /// Wall-clock microseconds since the Unix epoch (CLOCK_REALTIME: may jump when the system
+  /// clock is set). For timestamps users see (proctime, checkpoint creation time); never for
+  /// durations — use MonotonicMicros.
   virtual int64_t NowMicros() = 0;
+  /// Microseconds on a clock that never goes backwards (CLOCK_MONOTONIC; arbitrary origin,
+  /// meaningful only as differences within one process). For durations, cadences, timeouts.
+  virtual int64_t MonotonicMicros() = 0;
+  /// Blocks the calling thread for about `micros` (<= 0: returns at once). A test Env with a
+  /// manual clock advances that clock instead of sleeping.
+  virtual void SleepForMicros(int64_t micros) = 0;
 
   /// The process-wide POSIX Env (never destroyed).
   static Env* Default();
@@ -108,6 +120,9 @@ Status WriteStringToFileSync(Env* env, const std::string& path, std::string_view
 std::string JoinPath(std::string_view dir, std::string_view name);
 /// The directory part of `path` ("." when it has none).
 std::string DirName(std::string_view path);
+/// The errno text of an Env error ("PATH: op: No such file or directory" -> "No such file or
+/// directory"), for messages that name the path their own way. A view into `st`'s message.
+std::string_view EnvErrorText(const Status& st);
 
 /// How SimulateCrash treats bytes appended after a file's last successful Sync.
 enum class CrashMode : unsigned char {
@@ -119,7 +134,10 @@ enum class CrashMode : unsigned char {
 
 /// An Env for tests: wraps `base` (usually Env::Default()), remembers per file how many bytes
 /// were synced and per directory which creations/renames were not yet made durable by SyncDir,
-/// and can then simulate a power loss (SimulateCrash) or fail chosen operations.
+/// and can then simulate a power loss (SimulateCrash) or fail chosen operations (syncs,
+/// renames, reads). Its clock is `base`'s until UseManualClock: then both clocks read a
+/// counter that only AdvanceClock and SleepForMicros move, so time-driven behaviour
+/// (checkpoint cadence, pacing, idle timeouts) is deterministic and sleeps cost no real time.
 ///
 /// After SimulateCrash every file object opened before it is dead (all calls return IOError),
 /// mirroring a process that did not survive. Randomness comes only from the seed, so a crash is
@@ -143,6 +161,20 @@ class FaultInjectionEnv : public Env {
   Result<uint64_t> GetFileSize(const std::string& path) override;
   Status SyncDir(const std::string& dir) override;
   int64_t NowMicros() override;
+  int64_t MonotonicMicros() override;
+  void SleepForMicros(int64_t micros) override;
+
+  /// Switches to a manual clock reading `start_micros` (both NowMicros and MonotonicMicros).
+  void UseManualClock(int64_t start_micros);
+  /// Moves the manual clock forward by `micros` (>= 0). Requires UseManualClock.
+  void AdvanceClock(int64_t micros);
+  /// Reads (SequentialFile and RandomAccessFile opened through this env) of `path` that reach
+  /// byte `offset` or beyond fail with IOError("PATH: read: Input/output error (injected)");
+  /// bytes before it are returned normally (a read spanning it returns them first, short).
+  /// An empty `path` disables. Applies to files opened before and after the call.
+  void FailReadsAt(const std::string& path, uint64_t offset);
+  /// Read calls (Sequential + RandomAccess) made through this env so far.
+  uint64_t reads() const;
 
   /// Power loss: applies `mode` to every file's unsynced bytes, then undoes (newest first) every
   /// creation and rename not made durable by SyncDir. Kills all open file objects.
@@ -162,6 +194,8 @@ class FaultInjectionEnv : public Env {
 
  private:
   friend class FaultWritableFile;
+  friend class FaultSequentialFile;
+  friend class FaultRandomAccessFile;
   struct FileState {
     uint64_t size_bytes = 0;
     uint64_t synced_bytes = 0;
@@ -180,6 +214,10 @@ class FaultInjectionEnv : public Env {
   Status BeforeSync(uint64_t generation, const std::string& path);
   void AfterSync(const std::string& path, uint64_t size_bytes);
 
+  // How many of `n` bytes at `offset` of `path` a read may return before the injected read
+  // failure (n when none applies); counts the read.
+  uint64_t ReadableBytes(const std::string& path, uint64_t offset, uint64_t n);
+
   Status CheckPowerLocked(std::string_view what, const std::string& path);
   Status ApplyFileCrash(const std::string& path, const FileState& st, CrashMode mode);
 
@@ -195,6 +233,11 @@ class FaultInjectionEnv : public Env {
   int64_t crash_after_ = -1;   // remaining successful sync points; -1 = off
   bool powered_off_ = false;
   uint64_t sync_points_ = 0;
+  bool manual_clock_ = false;
+  int64_t clock_micros_ = 0;       // the manual clock
+  std::string fail_read_path_;     // empty: no injected read failure
+  uint64_t fail_read_offset_ = 0;
+  uint64_t reads_ = 0;
 };
 
 }  // namespace weir

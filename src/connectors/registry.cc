@@ -41,13 +41,14 @@ Result<SchemaPtr> ResolveSourceSchema(const Options& options, SchemaPtr declared
 }
 
 Result<std::unique_ptr<Source>> MakeSource(const Options& options, SchemaPtr schema,
-                                           const std::vector<int>& projection) {
+                                           const std::vector<int>& projection,
+                                           const SourceContext& context) {
   WEIR_ASSIGN_OR_RETURN(std::string connector, ConnectorName(options));
   std::unique_ptr<Source> source;
   if (connector == "file") {
-    WEIR_ASSIGN_OR_RETURN(source, MakeFileSource(options, schema, projection));
+    WEIR_ASSIGN_OR_RETURN(source, MakeFileSource(options, schema, projection, context));
   } else if (connector == "nexmark") {
-    WEIR_ASSIGN_OR_RETURN(source, MakeNexmarkSource(options, schema, projection));
+    WEIR_ASSIGN_OR_RETURN(source, MakeNexmarkSource(options, schema, projection, context));
   } else {
     return InvalidArgument("connector '{}' cannot be used by a source", connector);
   }

@@ -16,9 +16,11 @@ namespace weir {
 Result<SchemaPtr> ResolveSourceSchema(const Options& options, SchemaPtr declared);
 
 /// Creates a reader of a source. `projection` lists the schema columns to produce.
+/// `context`: the Env its file reads, dead-letter writes and pacing clock go through.
 /// Unknown options are errors (CheckAllUsed).
 Result<std::unique_ptr<Source>> MakeSource(const Options& options, SchemaPtr schema,
-                                           const std::vector<int>& projection);
+                                           const std::vector<int>& projection,
+                                           const SourceContext& context = {});
 
 /// Creates a sink writing rows of `schema`. `changelog`: rows carry ops. `context`: the Env of
 /// its file I/O and whether it runs in exactly-once (two-phase-commit) mode; only the file sink

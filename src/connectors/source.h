@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "batch/record_batch.h"
+#include "common/env.h"
 #include "common/status.h"
 #include "connectors/options.h"
 #include "state/snapshot.h"
@@ -39,6 +40,14 @@ enum class PollResult : uint8_t {
   kBatch,  // `out` holds >= 1 rows
   kIdle,   // nothing available now (unbounded source); poll again later
   kEnd,    // exhausted (bounded source); never returns data again
+};
+
+/// How the driver runs a source; passed to MakeSource (the counterpart of SinkContext).
+struct SourceContext {
+  /// Every file a source reads (its input, its dead-letter file) and every clock it reads
+  /// (pacing) go through this Env: the database's (DatabaseOptions::env). Not owned; must
+  /// outlive the source.
+  Env* env = Env::Default();
 };
 
 /// What a source emits: all the columns of its declared schema, or a subset (projection

@@ -1,10 +1,8 @@
 #include "weir/database.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <map>
-#include <thread>
 
 #include "connectors/registry.h"
 #include "engine/pipeline.h"
@@ -93,11 +91,6 @@ struct Runner {
 // read ahead). Sources without a watermark, and idle ones, neither wait nor hold others back.
 constexpr int64_t kWatermarkDriftMaxUs = 0;
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 // Largest valid value of a TIMESTAMP column, or kNone.
 int64_t MaxTimestamp(const Column& c, int64_t n) {
   int64_t best = WatermarkTracker::kNone;
@@ -171,7 +164,11 @@ struct Database::Impl {
   uint64_t statements_hash = 0;       // of the statements executed and the one executing
   uint64_t statements_hash_done = 0;  // of the statements executed
   uint64_t phase = 0;            // Run() calls that started pipelines
+  // All file access and every clock of the engine (options.env, else Env::Default()).
   Env* env = Env::Default();
+
+  // Milliseconds on the Env's monotonic clock: checkpoint cadence, idle timeouts, pauses.
+  int64_t NowMs() const { return env->MonotonicMicros() / 1000; }
 
   // Table WAL (DIR/wal): the rows of every INSERT are logged (and fdatasynced) before the
   // statement returns, keyed by the statement's index; after a restart an INSERT the checkpoint
@@ -275,6 +272,11 @@ struct Database::Impl {
     if (!b) return nullptr;
     return std::make_unique<StateReader>(*b, fmt::format("checkpoint {} in {}, {}", ckpt->restored_epoch(),
                                                          options.state_dir, name));
+  }
+  SourceContext SourceCtx() const {
+    SourceContext c;
+    c.env = env;
+    return c;
   }
   SinkContext SinkCtx() const {
     SinkContext c;
@@ -405,7 +407,7 @@ struct Database::Impl {
     // Validate the options now (opens the file, checks the generator settings).
     std::vector<int> all;
     for (size_t i = 0; i < e->schema->num_fields(); ++i) all.push_back(static_cast<int>(i));
-    auto probe = MakeSource(e->options, e->schema, all);
+    auto probe = MakeSource(e->options, e->schema, all, SourceCtx());
     if (!probe.ok()) return At(st.begin, probe.status().WithPrefix("source " + st.name + ": "));
     e->bounded = (*probe)->bounded();
     e->description = (*probe)->Describe();
@@ -834,7 +836,7 @@ struct Database::Impl {
       if (!s.bounded)
         return At(offset, NotSupported("SELECT from unbounded source \"{}\" would never finish; "
                                        "create a materialized view or a sink instead", s.name));
-      WEIR_ASSIGN_OR_RETURN(auto reader, MakeSource(s.options, s.schema, scan.projection));
+      WEIR_ASSIGN_OR_RETURN(auto reader, MakeSource(s.options, s.schema, scan.projection, SourceCtx()));
       RecordBatch batch;
       while (true) {
         if (db->cancelled()) return Cancelled("query cancelled");
@@ -897,7 +899,7 @@ struct Database::Impl {
     // While a restart is still re-executing statements the restored checkpoint covers, the
     // state is behind it: nothing new to save.
     if (ckpt->restored() && statements_done < ckpt->restored_meta().statements) return Status::OK();
-    const auto t0 = std::chrono::steady_clock::now();
+    const int64_t t0_us = env->MonotonicMicros();
     const uint64_t epoch = ckpt->next_epoch();
     std::vector<std::pair<std::string, std::string>> blobs;
     // Operator state and tables: the bulk of a checkpoint.
@@ -972,8 +974,7 @@ struct Database::Impl {
     meta.statements_hash = statements_hash_done;
     meta.phase = phase;
     meta.phase_done = done;
-    const int64_t pause_us =
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+    const int64_t pause_us = env->MonotonicMicros() - t0_us;
     WEIR_ASSIGN_OR_RETURN(uint64_t written, ckpt->Write(std::move(blobs), meta, NowMs(), pause_us, std::move(forked)));
     WEIR_CHECK(written == epoch);
     if (wal) wal_marks.push_back({epoch, wal->committed_lsn()});
@@ -1103,7 +1104,7 @@ struct Database::Impl {
         if (wm_cols[c]) cols.push_back(static_cast<int>(c));
       std::sort(cols.begin(), cols.end());
       cols.erase(std::unique(cols.begin(), cols.end()), cols.end());
-      auto reader = MakeSource(r->source->options, r->source->schema, cols);
+      auto reader = MakeSource(r->source->options, r->source->schema, cols, SourceCtx());
       if (!reader.ok()) return reader.status().WithPrefix("source " + r->source->name + ": ");
       r->reader = std::move(reader).value();
       r->tracker = std::make_unique<WatermarkTracker>(1, src.idle_timeout_ms);
@@ -1136,9 +1137,8 @@ struct Database::Impl {
       }
     }
 
-    using Clock = std::chrono::steady_clock;
-    const auto t0 = Clock::now();
-    auto last_progress = t0;
+    const int64_t t0_us = env->MonotonicMicros();
+    int64_t last_progress_us = t0_us;
     size_t active = 0;
     for (auto& [name, r] : runners) active += r->done ? 0 : 1;
     if (complete) active = 0;
@@ -1208,12 +1208,12 @@ struct Database::Impl {
           status = AdvanceWatermark(r.get(), r->tracker->Current(now));
           if (!status.ok()) break;
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        env->SleepForMicros(2000);
       }
       if (progress) {
-        auto now = Clock::now();
-        if (now - last_progress > std::chrono::milliseconds(200)) {
-          last_progress = now;
+        const int64_t now_us = env->MonotonicMicros();
+        if (now_us - last_progress_us > 200'000) {
+          last_progress_us = now_us;
           Progress pr;
           for (auto& [name, r] : runners) {
             SourceStats s = r->reader->stats();
@@ -1221,7 +1221,7 @@ struct Database::Impl {
             pr.bytes += s.bytes_read;
             if (s.bytes_total >= 0) pr.bytes_total = (pr.bytes_total < 0 ? 0 : pr.bytes_total) + s.bytes_total;
           }
-          pr.elapsed_seconds = std::chrono::duration<double>(now - t0).count();
+          pr.elapsed_seconds = static_cast<double>(now_us - t0_us) / 1e6;
           progress(pr);
         }
       }
@@ -1274,6 +1274,7 @@ struct Database::Impl {
 
 Database::Database(DatabaseOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
+  if (impl_->options.env != nullptr) impl_->env = impl_->options.env;
   impl_->db = this;
 }
 

@@ -1,8 +1,5 @@
 #include "formats/format.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 
 #include <cerrno>
@@ -22,29 +19,40 @@ namespace weir {
 // ---- BadRecordHandler ---------------------------------------------------------------------
 
 BadRecordHandler::BadRecordHandler(std::string source_name, ErrorPolicy policy,
-                                   std::string dead_letter_path)
+                                   std::string dead_letter_path, Env* env)
     : source_name_(std::move(source_name)),
       policy_(policy),
-      dead_letter_path_(std::move(dead_letter_path)) {}
+      dead_letter_path_(std::move(dead_letter_path)),
+      env_(env) {}
 
 BadRecordHandler::~BadRecordHandler() {
-  if (dead_letter_ != nullptr) std::fclose(dead_letter_);
+  if (dead_letter_ != nullptr) dead_letter_->Close().IgnoreError();
 }
+
+namespace {
+
+// An Env error ("PATH: op: errno text") as "cannot WHAT dead-letter file 'PATH': errno text".
+Status DeadLetterError(const Status& st, std::string_view what, const std::string& path) {
+  return IOError("cannot {} dead-letter file '{}': {}", what, path, EnvErrorText(st));
+}
+
+}  // namespace
 
 Status BadRecordHandler::SaveState(StateWriter* w) {
   int64_t bytes = dead_letter_bytes_;
   if (dead_letter_ != nullptr) {
-    if (std::fflush(dead_letter_) != 0 || ::fdatasync(::fileno(dead_letter_)) != 0)
-      return IOError("cannot sync dead-letter file '{}': {}", dead_letter_path_,
-                     std::strerror(errno));
-    struct stat st;
-    if (::fstat(::fileno(dead_letter_), &st) != 0)
-      return IOError("cannot stat dead-letter file '{}': {}", dead_letter_path_,
-                     std::strerror(errno));
-    bytes = static_cast<int64_t>(st.st_size);
+    Status st = dead_letter_->Sync();
+    if (!st.ok()) return DeadLetterError(st, "sync", dead_letter_path_);
+    if (dead_letter_created_) {  // the file's directory entry must survive too
+      st = env_->SyncDir(DirName(dead_letter_path_));
+      if (!st.ok()) return DeadLetterError(st, "sync the directory of", dead_letter_path_);
+      dead_letter_created_ = false;
+    }
+    bytes = static_cast<int64_t>(dead_letter_->Size());
   } else if (bytes < 0 && policy_ == ErrorPolicy::kDeadLetter) {
-    struct stat st;  // nothing written by this run yet: whatever the file holds came before
-    bytes = ::stat(dead_letter_path_.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
+    // Nothing written by this run yet: whatever the file holds came before.
+    Result<uint64_t> size = env_->GetFileSize(dead_letter_path_);
+    bytes = size.ok() ? static_cast<int64_t>(*size) : 0;
   }
   w->Begin("bad_records");
   w->I64(skipped_);
@@ -67,11 +75,10 @@ Status BadRecordHandler::RestoreState(StateReader* r) {
   dead_lettered_ = dead_lettered;
   dead_letter_bytes_ = bytes;
   if (bytes >= 0 && policy_ == ErrorPolicy::kDeadLetter) {
-    struct stat st;
-    if (::stat(dead_letter_path_.c_str(), &st) == 0 && st.st_size > bytes) {
-      if (::truncate(dead_letter_path_.c_str(), static_cast<off_t>(bytes)) != 0)
-        return IOError("cannot truncate dead-letter file '{}': {}", dead_letter_path_,
-                       std::strerror(errno));
+    Result<uint64_t> size = env_->GetFileSize(dead_letter_path_);
+    if (size.ok() && *size > static_cast<uint64_t>(bytes)) {
+      Status st = env_->TruncateFile(dead_letter_path_, static_cast<uint64_t>(bytes));
+      if (!st.ok()) return DeadLetterError(st, "truncate", dead_letter_path_);
     }
   }
   return Status::OK();
@@ -88,10 +95,11 @@ Status BadRecordHandler::OnBadRecord(int64_t line, std::string_view raw, std::st
       break;
   }
   if (dead_letter_ == nullptr) {
-    dead_letter_ = std::fopen(dead_letter_path_.c_str(), "ae");
-    if (dead_letter_ == nullptr)
-      return IOError("cannot open dead-letter file '{}': {}", dead_letter_path_,
-                     std::strerror(errno));
+    dead_letter_created_ = !env_->FileExists(dead_letter_path_);
+    Result<std::unique_ptr<WritableFile>> file =
+        env_->NewWritableFile(dead_letter_path_, /*truncate=*/false);
+    if (!file.ok()) return DeadLetterError(file.status(), "open", dead_letter_path_);
+    dead_letter_ = std::move(*file);
   }
   std::string clean_raw, clean_reason;
   AppendUtf8Sanitized(raw, &clean_raw);
@@ -115,9 +123,9 @@ Status BadRecordHandler::OnBadRecord(int64_t line, std::string_view raw, std::st
   w += EscapeJsonString(clean_raw, w);
   put("}\n");
   size_t n = static_cast<size_t>(w - text.data());
-  if (std::fwrite(text.data(), 1, n, dead_letter_) != n || std::fflush(dead_letter_) != 0)
-    return IOError("cannot write dead-letter file '{}': {}", dead_letter_path_,
-                   std::strerror(errno));
+  Status st = dead_letter_->Append({text.data(), n});
+  if (st.ok()) st = dead_letter_->Flush();
+  if (!st.ok()) return DeadLetterError(st, "write", dead_letter_path_);
   ++dead_lettered_;
   return Status::OK();
 }

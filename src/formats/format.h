@@ -24,6 +24,7 @@
 
 #include "batch/buffer.h"
 #include "batch/record_batch.h"
+#include "common/env.h"
 #include "common/status.h"
 #include "connectors/options.h"
 #include "state/snapshot.h"
@@ -38,7 +39,10 @@ enum class ErrorPolicy : uint8_t { kFail, kSkip, kDeadLetter };
 /// kDeadLetter: appends a JSON line {"source","line","reason","raw"} to the dead-letter file,
 ///   counts, returns OK (an I/O error writing it is returned). `reason` has no "path:line: "
 ///   prefix; `raw` has ill-formed UTF-8 replaced by U+FFFD so that the line is valid JSON. Each
-///   line is flushed to the OS when written (bad records are rare; losing them is worse).
+///   line is handed to the OS when written (bad records are rare; losing them is worse). The
+///   file is written through the handler's Env (a WritableFile appending at the length it had
+///   when opened): one handler per dead-letter file — two sources sharing a dead_letter_path
+///   would overwrite each other's lines.
 class BadRecordHandler {
  public:
   /// Longest `raw` text kept for a dead-letter line of a record that exceeds line_bytes_max
@@ -46,8 +50,10 @@ class BadRecordHandler {
   static constexpr size_t kOverlongRawBytesMax = 4096;
 
   /// `source_name` is what errors call the input (a file path); `dead_letter_path` is opened
-  /// lazily (append mode) on the first bad record under kDeadLetter.
-  BadRecordHandler(std::string source_name, ErrorPolicy policy, std::string dead_letter_path = {});
+  /// lazily through `env` (for appending, created if missing) on the first bad record under
+  /// kDeadLetter. `env` is not owned and must outlive the handler.
+  BadRecordHandler(std::string source_name, ErrorPolicy policy, std::string dead_letter_path = {},
+                   Env* env = Env::Default());
   ~BadRecordHandler();
   BadRecordHandler(const BadRecordHandler&) = delete;
   BadRecordHandler& operator=(const BadRecordHandler&) = delete;
@@ -58,7 +64,8 @@ class BadRecordHandler {
   ErrorPolicy policy() const { return policy_; }
 
   /// Checkpoints: appends the counters and, under dead_letter, the dead-letter file's length
-  /// after flushing and fdatasync-ing it, so that RestoreState can cut off lines written after
+  /// after syncing it (WritableFile::Sync, fdatasync; and its directory once, when this handler
+  /// created the file), so that RestoreState can cut off lines written after
   /// the checkpoint (replay writes them again): the dead-letter file is exactly-once too.
   Status SaveState(StateWriter* w);
   /// Restores the counters and truncates the dead-letter file to the saved length when it is
@@ -73,7 +80,9 @@ class BadRecordHandler {
   std::string source_name_;
   ErrorPolicy policy_;
   std::string dead_letter_path_;
-  std::FILE* dead_letter_ = nullptr;
+  Env* env_;
+  std::unique_ptr<WritableFile> dead_letter_;  // opened on the first dead-lettered record
+  bool dead_letter_created_ = false;  // this handler created it; the directory is not synced yet
   int64_t skipped_ = 0;
   int64_t dead_lettered_ = 0;
   int64_t dead_letter_bytes_ = -1;  // dead-letter file length restored from a checkpoint

@@ -520,7 +520,7 @@ Result<uint64_t> CheckpointStore::WriteAsync(
     uint64_t epoch, std::vector<std::pair<std::string, std::string>> blobs,
     std::unique_ptr<DeferredBlobs> deferred) {
   WEIR_RETURN_IF_ERROR(CheckBlobs(epoch, blobs, options_.block_bytes));
-  const int64_t start = env_->NowMicros();
+  const int64_t start = env_->MonotonicMicros();
   std::unique_lock<std::mutex> lock(mu_);
   if (!fatal_.ok()) return fatal_;
   if (last_epoch_submitted_ && epoch <= *last_epoch_submitted_) {
@@ -530,7 +530,7 @@ Result<uint64_t> CheckpointStore::WriteAsync(
   uint64_t waited_micros = 0;
   if (job_pending_) {
     cv_.wait(lock, [this] { return !job_pending_; });
-    waited_micros = static_cast<uint64_t>(std::max<int64_t>(0, env_->NowMicros() - start));
+    waited_micros = static_cast<uint64_t>(std::max<int64_t>(0, env_->MonotonicMicros() - start));
     if (!fatal_.ok()) return fatal_;
   }
   last_epoch_submitted_ = epoch;
@@ -583,15 +583,15 @@ void CheckpointStore::WriterLoop() {
     stats.epoch = epoch;
     Status s;
     if (deferred) {
-      const int64_t t = env_->NowMicros();
+      const int64_t t = env_->MonotonicMicros();
       s = deferred->Produce(&blobs);
       deferred.reset();
-      stats.deferred_micros = env_->NowMicros() - t;
+      stats.deferred_micros = env_->MonotonicMicros() - t;
       if (s.ok()) s = CheckBlobs(epoch, blobs, options_.block_bytes);
     }
-    const int64_t start = env_->NowMicros();
+    const int64_t start = env_->MonotonicMicros();
     if (s.ok()) s = WriteCheckpoint(epoch, blobs, &stats);
-    stats.write_micros = env_->NowMicros() - start;
+    stats.write_micros = env_->MonotonicMicros() - start;
     if (s.ok()) s = Collect(&stats);
 
     lock.lock();

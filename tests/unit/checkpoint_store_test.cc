@@ -73,6 +73,8 @@ class CountingEnv final : public Env {
   Result<uint64_t> GetFileSize(const std::string& p) override { return base_->GetFileSize(p); }
   Status SyncDir(const std::string& d) override { return base_->SyncDir(d); }
   int64_t NowMicros() override { return base_->NowMicros(); }
+  int64_t MonotonicMicros() override { return base_->MonotonicMicros(); }
+  void SleepForMicros(int64_t micros) override { base_->SleepForMicros(micros); }
 
  private:
   class File final : public WritableFile {

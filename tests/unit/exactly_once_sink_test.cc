@@ -244,6 +244,44 @@ TEST_F(ExactlyOnceSinkTest, FileSinkReadCommittedAndModes) {
   EXPECT_FALSE((*late)->Recover(1, &r).ok());
 }
 
+// Both file sinks keep the epoch rules of sink.h through one PendingCommits (two_phase.h):
+// PreCommit epochs increase even across PreCommits that staged nothing and after Recover,
+// and Recover refuses a state saved under another epoch.
+TEST_F(ExactlyOnceSinkTest, PreCommitEpochsIncreaseInBothSinks) {
+  SinkContext two_phase;
+  two_phase.two_phase_commit = true;
+  for (bool partitioned : {false, true}) {
+    SCOPED_TRACE(partitioned ? "partitioned" : "single file");
+    Options options;
+    const std::string path = Path(partitioned ? "epochs_dir" : "epochs.csv");
+    ASSERT_OK(options.Set("path", path));
+    if (partitioned) ASSERT_OK(options.Set("partition_by", "part"));
+    auto sink = MakeFileSink(options, RowSchema(), false, two_phase);
+    ASSERT_OK(sink.status());
+    StateWriter s5, s4;
+    ASSERT_OK((*sink)->PreCommit(5, &s5));  // stages nothing
+    Status st = (*sink)->PreCommit(4, &s4);
+    EXPECT_EQ(st.code(), StatusCode::kInternal);
+    EXPECT_EQ(st.message(), path + ": PreCommit(4) after PreCommit(5)");
+    ASSERT_OK((*sink)->Close());
+
+    auto wrong = MakeFileSink(options, RowSchema(), false, two_phase);
+    StateReader r6(s5.buffer(), "state");
+    st = (*wrong)->Recover(6, &r6);
+    EXPECT_EQ(st.code(), StatusCode::kDataError);
+    EXPECT_EQ(st.message(), path + ": sink state of epoch 5 restored as epoch 6");
+
+    auto restored = MakeFileSink(options, RowSchema(), false, two_phase);
+    StateReader r5(s5.buffer(), "state");
+    ASSERT_OK((*restored)->Recover(5, &r5));
+    StateWriter again;
+    EXPECT_EQ((*restored)->PreCommit(5, &again).code(), StatusCode::kInternal);
+    ASSERT_OK((*restored)->PreCommit(6, &again));
+    ASSERT_OK((*restored)->Commit(6));
+    ASSERT_OK((*restored)->Close());
+  }
+}
+
 // ---- partitioned sink -------------------------------------------------------------------------
 
 // Per partition directory: the rows of its part files, in part order, headers removed.

@@ -1,6 +1,7 @@
 #include "connectors/file/file_sink.h"
 
 #include "connectors/file/partitioned_sink.h"
+#include "connectors/file/two_phase.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -77,10 +78,7 @@ Status EncodedFdSink::Close() {
 Status EncodedFileWriter::Wrap(const Status& st, std::string_view what) {
   if (st.ok()) return st;
   // Env errors read "PATH: op: errno text"; keep the file sinks' "cannot write 'PATH': text".
-  std::string_view msg = st.message();
-  size_t colon = msg.rfind(": ");
-  std::string_view text = colon == std::string_view::npos ? msg : msg.substr(colon + 2);
-  error_ = IOError("cannot {} '{}': {}", what, path_, text);
+  error_ = IOError("cannot {} '{}': {}", what, path_, EnvErrorText(st));
   return error_;
 }
 
@@ -213,15 +211,14 @@ class FileSink final : public Sink {
     WEIR_RETURN_IF_ERROR(Usable());
     WEIR_RETURN_IF_ERROR(TwoPhaseOnly("PreCommit"));
     WEIR_RETURN_IF_ERROR(Start());
-    if (!pending_.empty() && epoch <= pending_.back().epoch)
-      return Internal("{}: PreCommit({}) after PreCommit({})", path_, epoch, pending_.back().epoch);
+    WEIR_RETURN_IF_ERROR(pending_.BeginPreCommit(path_, epoch));
     if (writer_.buffered_bytes() > 0 || writer_.is_open()) {
       WEIR_RETURN_IF_ERROR(OpenStaging());
       WEIR_RETURN_IF_ERROR(Check(writer_.Sync()));
       const uint64_t bytes = writer_.file_bytes();
       WEIR_RETURN_IF_ERROR(Check(writer_.Close()));
       WEIR_RETURN_IF_ERROR(Check(env_->SyncDir(dir_)));  // the staging file's creation
-      pending_.push_back(Staged{seq_, epoch, StagedEnd(), bytes});
+      pending_.Add(Staged{seq_, epoch, StagedEnd(), bytes});
       ++seq_;
     }
     w->Begin("file_sink");
@@ -229,7 +226,7 @@ class FileSink final : public Sink {
     w->U64(committed_bytes_);
     w->U64(seq_);
     w->U64(pending_.size());
-    for (const Staged& s : pending_) {
+    for (const Staged& s : pending_.items()) {
       w->U64(s.seq);
       w->U64(s.epoch);
       w->U64(s.offset);
@@ -242,12 +239,7 @@ class FileSink final : public Sink {
   Status Commit(uint64_t epoch) override {
     WEIR_RETURN_IF_ERROR(Usable());
     WEIR_RETURN_IF_ERROR(TwoPhaseOnly("Commit"));
-    size_t n = 0;
-    while (n < pending_.size() && pending_[n].epoch <= epoch) ++n;
-    if (n == 0) return Status::OK();
-    WEIR_RETURN_IF_ERROR(Check(Publish(0, n)));
-    pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(n));
-    return Status::OK();
+    return Check(pending_.Commit(epoch, [&](size_t n) { return Publish(n); }));
   }
 
   Status Recover(uint64_t epoch, StateReader* r) override {
@@ -271,15 +263,13 @@ class FileSink final : public Sink {
     }
     r->End();
     if (!r->ok()) return r->status();
-    if (saved_epoch != epoch)
-      return DataError("{}: sink state of epoch {} restored as epoch {}", path_, saved_epoch, epoch);
+    WEIR_RETURN_IF_ERROR(pending_.Restore(path_, saved_epoch, epoch, std::move(pending)));
     started_ = true;
     seq_ = next_seq;
     committed_bytes_ = committed;
-    pending_ = std::move(pending);
     // Staging files the checkpoint does not list were written after it: delete them.
     WEIR_RETURN_IF_ERROR(Check(DeleteStaging([&](uint64_t seq) {
-      for (const Staged& s : pending_)
+      for (const Staged& s : pending_.items())
         if (s.seq == seq) return false;
       return true;
     })));
@@ -304,10 +294,10 @@ class FileSink final : public Sink {
                              size, published));
     if (size > published) WEIR_RETURN_IF_ERROR(Check(env_->TruncateFile(path_, published)));
     for (size_t i = 0; i < first; ++i) committed_bytes_ = pending_[i].offset + pending_[i].bytes;
-    pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(first));
+    pending_.DropFront(first);
     // Re-publish what the checkpoint pre-committed (it is durable, so it is committed).
-    if (!pending_.empty()) WEIR_RETURN_IF_ERROR(Check(Publish(0, pending_.size())));
-    pending_.clear();
+    if (!pending_.empty()) WEIR_RETURN_IF_ERROR(Check(Publish(pending_.size())));
+    pending_.Clear();
     return Status::OK();
   }
 
@@ -374,18 +364,18 @@ class FileSink final : public Sink {
     return Status::OK();
   }
 
-  // Appends the staged files pending_[from, to) to PATH at their offsets, syncs PATH, then
+  // Appends the staged files pending_[0, n) to PATH at their offsets, syncs PATH, then
   // deletes them. Crash-safe at every step: until a staging file is deleted, Recover will
   // truncate PATH to its offset and append it again.
-  Status Publish(size_t from, size_t to) {
+  Status Publish(size_t n) {
     WEIR_ASSIGN_OR_RETURN(uint64_t size, env_->GetFileSize(path_));
-    const uint64_t offset = pending_[from].offset;
+    const uint64_t offset = pending_[0].offset;
     if (size < offset)
       return DataError("{}: the output has {} bytes, fewer than the {} committed", path_, size, offset);
     if (size > offset) WEIR_RETURN_IF_ERROR(env_->TruncateFile(path_, offset));  // a failed attempt
     WEIR_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> out, env_->NewWritableFile(path_, false));
     if (copy_buffer_.empty()) copy_buffer_.resize(kFlushBytes);
-    for (size_t i = from; i < to; ++i) {
+    for (size_t i = 0; i < n; ++i) {
       WEIR_ASSIGN_OR_RETURN(std::unique_ptr<SequentialFile> in,
                             env_->NewSequentialFile(StagingPath(pending_[i].seq)));
       uint64_t left = pending_[i].bytes;
@@ -401,8 +391,8 @@ class FileSink final : public Sink {
     }
     WEIR_RETURN_IF_ERROR(out->Sync());
     WEIR_RETURN_IF_ERROR(out->Close());
-    committed_bytes_ = pending_[to - 1].offset + pending_[to - 1].bytes;
-    for (size_t i = from; i < to; ++i)
+    committed_bytes_ = pending_[n - 1].offset + pending_[n - 1].bytes;
+    for (size_t i = 0; i < n; ++i)
       WEIR_RETURN_IF_ERROR(env_->DeleteFile(StagingPath(pending_[i].seq)));
     return Status::OK();
   }
@@ -417,7 +407,7 @@ class FileSink final : public Sink {
   bool started_ = false;        // two-phase: Recover or the fresh start happened
   uint64_t seq_ = 0;            // number of the current (next) staging file
   uint64_t committed_bytes_ = 0;  // PATH's length once every committed epoch is published
-  std::vector<Staged> pending_;   // pre-committed, not yet committed, in order
+  PendingCommits<Staged> pending_;  // pre-committed, not yet committed, in order
   std::vector<char> copy_buffer_;
   Status error_;
   bool closed_ = false;

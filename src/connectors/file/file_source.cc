@@ -1,11 +1,6 @@
 #include "connectors/file/file_source.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 
 #include "batch/buffer.h"
@@ -16,24 +11,31 @@ namespace weir {
 
 namespace {
 
-constexpr size_t kReadBytes = size_t{1} << 20;            // one read(2)
+constexpr size_t kReadBytes = size_t{1} << 20;            // one Env read (pread(2))
 constexpr size_t kBatchInputBytesMax = size_t{16} << 20;  // stop topping up a batch after this
 /// A saved position carries a CRC32C of up to this many bytes before it, so that restoring
 /// onto a file whose content changed (rewritten, replaced) is an error, not silent garbage.
 constexpr size_t kFingerprintBytesMax = 4096;
 
+// An Env error ("PATH: op: errno text") as the file source reports it, keeping its code:
+// "cannot WHAT 'PATH': errno text".
+Status SourceFileError(const Status& st, std::string_view what, const std::string& path) {
+  return Status(st.code(), fmt::format("cannot {} '{}': {}", what, path, EnvErrorText(st)));
+}
+
 class FileSource final : public Source {
  public:
-  FileSource(std::string path, std::string format, bool follow, int fd, int64_t size_bytes,
+  FileSource(Env* env, std::string path, std::string format, bool follow,
+             std::unique_ptr<RandomAccessFile> file, int64_t size_bytes,
              std::unique_ptr<BadRecordHandler> handler)
-      : path_(std::move(path)),
+      : env_(env),
+        path_(std::move(path)),
         format_(std::move(format)),
         follow_(follow),
-        fd_(fd),
+        file_(std::move(file)),
         handler_(std::move(handler)) {
     stats_.bytes_total = follow_ ? -1 : size_bytes;
   }
-  ~FileSource() override { CloseFile(); }
 
   Status Init(SchemaPtr schema, const std::vector<int>& projection, const Options& options) {
     WEIR_ASSIGN_OR_RETURN(
@@ -82,11 +84,11 @@ class FileSource final : public Source {
     if (!r->ok()) return r->status();
     if (format != format_)
       return DataError("{}: checkpointed as format '{}', now '{}'", path_, format, format_);
-    struct stat st;
-    if (::fstat(fd_, &st) != 0) return IOError("cannot stat '{}': {}", path_, std::strerror(errno));
-    if (S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) < offset)
+    Result<uint64_t> size = env_->GetFileSize(path_);
+    if (!size.ok()) return SourceFileError(size.status(), "stat", path_);
+    if (*size < offset)
       return DataError("{}: the file changed since the checkpoint: it has {} bytes, the checkpoint "
-                       "read up to byte {}", path_, static_cast<int64_t>(st.st_size), offset);
+                       "read up to byte {}", path_, *size, offset);
     WEIR_ASSIGN_OR_RETURN(uint32_t now, Fingerprint(offset));
     if (now != fingerprint)
       return DataError("{}: the file changed since the checkpoint: the bytes before offset {} "
@@ -95,9 +97,7 @@ class FileSource final : public Source {
     WEIR_RETURN_IF_ERROR(handler_->RestoreState(r));
     r->End();
     if (!r->ok()) return r->status();
-    if (::lseek(fd_, static_cast<off_t>(offset), SEEK_SET) < 0)
-      return IOError("cannot seek '{}': {}", path_, std::strerror(errno));
-    file_read_ = offset;
+    file_read_ = offset;  // the next read starts there
     stats_.rows_read = rows_read;
     stats_.bytes_read = bytes_read;
     return Status::OK();
@@ -158,87 +158,71 @@ class FileSource final : public Source {
       end_ = pending;
     }
     if (buffer_.size() < end_ + kReadBytes) buffer_.Resize(end_ + kReadBytes);
-    while (true) {
-      ssize_t n = ::read(fd_, buffer_.data() + end_, buffer_.size() - end_);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return IOError("cannot read '{}': {}", path_, std::strerror(errno));
-      }
-      end_ += static_cast<size_t>(n);
-      file_read_ += static_cast<uint64_t>(n);
-      *got = static_cast<size_t>(n);
-      return Status::OK();
-    }
+    Result<size_t> n = file_->Read(file_read_, buffer_.size() - end_,
+                                   reinterpret_cast<char*>(buffer_.data()) + end_);
+    if (!n.ok()) return SourceFileError(n.status(), "read", path_);
+    end_ += *n;
+    file_read_ += *n;
+    *got = *n;
+    return Status::OK();
   }
 
   // CRC32C of the (up to kFingerprintBytesMax) bytes before `offset` in the file.
   Result<uint32_t> Fingerprint(uint64_t offset) const {
     const size_t n = static_cast<size_t>(std::min<uint64_t>(offset, kFingerprintBytesMax));
     char bytes[kFingerprintBytesMax];
-    size_t done = 0;
-    while (done < n) {
-      ssize_t got = ::pread(fd_, bytes + done, n - done, static_cast<off_t>(offset - n + done));
-      if (got < 0) {
-        if (errno == EINTR) continue;
-        return IOError("cannot read '{}': {}", path_, std::strerror(errno));
-      }
-      if (got == 0) break;  // shorter than the offset: the caller has checked, or will see it
-      done += static_cast<size_t>(got);
-    }
-    return crc32c::Value(bytes, done);
+    // Short when the file is shorter than the offset: the caller has checked, or will see it.
+    Result<size_t> done = file_->Read(offset - n, n, bytes);
+    if (!done.ok()) return SourceFileError(done.status(), "read", path_);
+    return crc32c::Value(bytes, *done);
   }
 
-  void CloseFile() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
+  void CloseFile() { file_.reset(); }
 
+  Env* env_;
   std::string path_;
   std::string format_;
   bool follow_;
-  int fd_;
+  std::unique_ptr<RandomAccessFile> file_;  // null once ended
   std::unique_ptr<BadRecordHandler> handler_;  // before decoder_: the decoder points to it
   std::unique_ptr<Decoder> decoder_;
   Buffer buffer_;  // input; bytes [begin_, end_) are read but not yet consumed
   size_t begin_ = 0;
   size_t end_ = 0;
-  bool eof_ = false;  // read(2) returned 0 (never set when following)
+  bool eof_ = false;  // a read returned nothing (never set when following)
   bool ended_ = false;
   uint64_t file_read_ = 0;          // file offset of buffer_[end_]
-  uint32_t end_fingerprint_ = 0;    // Fingerprint(file_read_) taken at the end (fd closed)
+  uint32_t end_fingerprint_ = 0;    // Fingerprint(file_read_) taken at the end (file closed)
   SourceStats stats_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<Source>> MakeFileSource(const Options& options, SchemaPtr schema,
-                                               const std::vector<int>& projection) {
+                                               const std::vector<int>& projection,
+                                               const SourceContext& context) {
   WEIR_ASSIGN_OR_RETURN(std::string path, options.GetRequired("path"));
   WEIR_ASSIGN_OR_RETURN(std::string format, options.GetEnum("format", "csv", {"csv", "json"}));
   WEIR_ASSIGN_OR_RETURN(bool follow, options.GetBool("follow", false));
   std::string dead_letter_path;
   WEIR_ASSIGN_OR_RETURN(ErrorPolicy policy, ParseErrorPolicy(options, &dead_letter_path));
 
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int err = errno;
-    if (err == ENOENT) return NotFound("cannot open '{}': {}", path, std::strerror(err));
-    return IOError("cannot open '{}': {}", path, std::strerror(err));
+  Env* env = context.env;
+  Result<std::unique_ptr<RandomAccessFile>> file = env->NewRandomAccessFile(path);
+  if (!file.ok()) return SourceFileError(file.status(), "open", path);
+  // A directory opens but cannot be read: say so now rather than at the first Next().
+  char probe;
+  Result<size_t> probed = (*file)->Read(0, 1, &probe);
+  if (!probed.ok()) return SourceFileError(probed.status(), "read", path);
+  int64_t size_bytes = -1;
+  if (!follow) {
+    Result<uint64_t> size = env->GetFileSize(path);
+    if (!size.ok()) return SourceFileError(size.status(), "stat", path);
+    size_bytes = static_cast<int64_t>(*size);
   }
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    return IOError("cannot stat '{}': {}", path, std::strerror(err));
-  }
-  if (S_ISDIR(st.st_mode)) {
-    ::close(fd);
-    return IOError("cannot read '{}': {}", path, std::strerror(EISDIR));
-  }
-  int64_t size_bytes = S_ISREG(st.st_mode) ? static_cast<int64_t>(st.st_size) : -1;
-  auto handler = std::make_unique<BadRecordHandler>(path, policy, dead_letter_path);
-  auto source =
-      std::make_unique<FileSource>(path, format, follow, fd, size_bytes, std::move(handler));
+  auto handler = std::make_unique<BadRecordHandler>(path, policy, dead_letter_path, env);
+  auto source = std::make_unique<FileSource>(env, path, format, follow, std::move(*file),
+                                             size_bytes, std::move(handler));
   WEIR_RETURN_IF_ERROR(source->Init(std::move(schema), projection, options));
   return std::unique_ptr<Source>(std::move(source));
 }

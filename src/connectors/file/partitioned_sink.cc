@@ -9,6 +9,7 @@
 #include <set>
 
 #include "connectors/file/file_sink.h"
+#include "connectors/file/two_phase.h"
 #include "types/datetime.h"
 
 namespace weir {
@@ -131,9 +132,7 @@ class PartitionedFileSink final : public Sink {
   Status PreCommit(uint64_t epoch, StateWriter* w) override {
     WEIR_RETURN_IF_ERROR(Usable("PreCommit"));
     WEIR_RETURN_IF_ERROR(Start());
-    if (!pending_.empty() && epoch <= pending_.back().epoch)
-      return Internal("{}: PreCommit({}) after PreCommit({})", config_.path, epoch,
-                      pending_.back().epoch);
+    WEIR_RETURN_IF_ERROR(pending_.BeginPreCommit(config_.path, epoch));
     // Every part file of this epoch: synced and closed (the next rows start new part files).
     for (auto& [key, p] : partitions_)
       if (p->file) WEIR_RETURN_IF_ERROR(Check(CloseFile(p.get(), /*sync=*/true)));
@@ -144,7 +143,7 @@ class PartitionedFileSink final : public Sink {
     new_dirs_.clear();
     for (Part& part : current_) {
       part.epoch = epoch;
-      pending_.push_back(std::move(part));
+      pending_.Add(std::move(part));
     }
     current_.clear();
     w->Begin("partitioned_file_sink");
@@ -155,7 +154,7 @@ class PartitionedFileSink final : public Sink {
       w->I64(p->next_part);
     }
     w->U64(pending_.size());
-    for (const Part& part : pending_) {
+    for (const Part& part : pending_.items()) {
       w->U64(part.epoch);
       w->String(part.dir);
       w->I64(part.number);
@@ -166,12 +165,7 @@ class PartitionedFileSink final : public Sink {
 
   Status Commit(uint64_t epoch) override {
     WEIR_RETURN_IF_ERROR(Usable("Commit"));
-    size_t n = 0;
-    while (n < pending_.size() && pending_[n].epoch <= epoch) ++n;
-    if (n == 0) return Status::OK();
-    WEIR_RETURN_IF_ERROR(Check(Publish(n)));
-    pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(n));
-    return Status::OK();
+    return Check(pending_.Commit(epoch, [&](size_t n) { return Publish(n); }));
   }
 
   Status Recover(uint64_t epoch, StateReader* r) override {
@@ -193,6 +187,7 @@ class PartitionedFileSink final : public Sink {
     }
     const uint64_t count = r->U64();
     if (r->ok() && count > r->remaining() / 24) r->Fail("pending count exceeds the state");
+    std::vector<Part> pending;
     for (uint64_t i = 0; i < count && r->ok(); ++i) {
       Part part;
       part.epoch = r->U64();
@@ -205,17 +200,15 @@ class PartitionedFileSink final : public Sink {
         r->Fail("inconsistent pending part files");
         break;
       }
-      pending_.push_back(std::move(part));
+      pending.push_back(std::move(part));
     }
     r->End();
     if (!r->ok()) return r->status();
-    if (saved_epoch != epoch)
-      return DataError("{}: sink state of epoch {} restored as epoch {}", config_.path,
-                       saved_epoch, epoch);
+    WEIR_RETURN_IF_ERROR(pending_.Restore(config_.path, saved_epoch, epoch, std::move(pending)));
     started_ = true;
     // The checkpoint is durable: what it pre-committed is committed.
     if (!pending_.empty()) WEIR_RETURN_IF_ERROR(Check(Publish(pending_.size())));
-    pending_.clear();
+    pending_.Clear();
     // Discard what was written after the checkpoint: staging files, and part files numbered
     // past a partition's checkpointed count (published by a later checkpoint than this one).
     WEIR_RETURN_IF_ERROR(Check(CleanUp(/*after_checkpoint=*/true)));
@@ -444,7 +437,7 @@ class PartitionedFileSink final : public Sink {
   bool two_phase_;
   bool started_ = false;         // two-phase: Recover or the fresh start happened
   std::vector<Part> current_;    // two-phase: part files of the epoch being written
-  std::vector<Part> pending_;    // two-phase: pre-committed, not yet committed, in order
+  PendingCommits<Part> pending_;  // two-phase: pre-committed, not yet committed, in order
   std::vector<std::string> new_dirs_;  // two-phase: directories created this epoch
   std::map<std::string, std::unique_ptr<Partition>> partitions_;  // ordered: stable state
   std::vector<Partition*> touched_;

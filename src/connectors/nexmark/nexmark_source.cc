@@ -1,10 +1,8 @@
 #include "connectors/nexmark/nexmark_source.h"
 
 #include <algorithm>
-#include <chrono>
 #include <limits>
 #include <string>
-#include <thread>
 
 #include "connectors/nexmark/nexmark_generator.h"
 #include "types/datetime.h"
@@ -19,7 +17,7 @@ constexpr std::string_view kDefaultBaseTime = "2015-07-15 00:00:00";
 /// Paced sources release about this many batches per second at most (10 ms of events each).
 constexpr int64_t kPacedBatchesPerSecond = 100;
 /// Longest single sleep inside Next(), so a slow rate does not block the driver for long.
-constexpr auto kPaceSleepMax = std::chrono::milliseconds(100);
+constexpr int64_t kPaceSleepMaxMicros = 100'000;
 
 SchemaPtr BuildSchema(Table table) {
   auto bigint = DataType::Int64();
@@ -55,9 +53,10 @@ const SchemaPtr& TableSchema(Table table) {
 
 class NexmarkSource final : public Source {
  public:
-  NexmarkSource(Table table, uint64_t seed, int64_t base_time_us, int64_t events, int64_t rate,
-                std::vector<int> columns, SchemaPtr output_schema)
-      : generator_(table, seed, base_time_us),
+  NexmarkSource(Env* env, Table table, uint64_t seed, int64_t base_time_us, int64_t events,
+                int64_t rate, std::vector<int> columns, SchemaPtr output_schema)
+      : env_(env),
+        generator_(table, seed, base_time_us),
         order_(table, seed),
         events_(events),
         rate_(rate),
@@ -148,26 +147,27 @@ class NexmarkSource final : public Source {
   }
 
  private:
-  using Clock = std::chrono::steady_clock;
-
-  /// Number of events of the whole stream due at `now` (event k is due k / rate seconds after
-  /// the first poll).
-  int64_t EventsDue(Clock::time_point now) const {
-    auto elapsed_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now - start_).count();
-    __int128 due = static_cast<__int128>(elapsed_ns) * rate_ / 1'000'000'000 + 1;
+  /// Number of events of the whole stream due at `now_us` (Env::MonotonicMicros; event k is
+  /// due k / rate seconds after the first poll).
+  int64_t EventsDue(int64_t now_us) const {
+    const int64_t elapsed_us = std::max<int64_t>(now_us - start_us_, 0);
+    __int128 due = static_cast<__int128>(elapsed_us) * rate_ / 1'000'000 + 1;
     return due > std::numeric_limits<int64_t>::max() / 2 ? std::numeric_limits<int64_t>::max() / 2
                                                          : static_cast<int64_t>(due);
   }
 
-  Clock::time_point DueTime(int64_t event) const {
-    auto ns = static_cast<__int128>(event) * 1'000'000'000 / rate_;
-    return start_ + std::chrono::nanoseconds(static_cast<int64_t>(ns));
+  /// Microseconds after the start at which `event` is due (rounded up, so that EventsDue at
+  /// that time includes it).
+  int64_t DueOffset(int64_t event) const {
+    auto us = (static_cast<__int128>(event) * 1'000'000 + rate_ - 1) / rate_;
+    return us > std::numeric_limits<int64_t>::max() / 2 ? std::numeric_limits<int64_t>::max() / 2
+                                                        : static_cast<int64_t>(us);
   }
 
-  /// The scan limit (a row index of this table) of the events due now, after waiting up to
-  /// kPaceSleepMax for about 10 ms worth of them (at most `rows`).
+  /// The scan limit (a row index of this table) of the events due now, after waiting (on the
+  /// Env's clock) up to kPaceSleepMaxMicros for about 10 ms worth of them (at most `rows`).
   int64_t PacedScanEnd(int64_t rows) {
-    Clock::time_point now = Clock::now();
+    const int64_t now = env_->MonotonicMicros();
     Table table = generator_.table();
     if (!started_) {
       // Event k is due k / rate seconds after the start; a restored source resumes at its
@@ -176,7 +176,7 @@ class NexmarkSource final : public Source {
       const int64_t first = order_.scanned_rows() > 0
                                 ? nexmark::EventOfRow(table, order_.scanned_rows())
                                 : 0;
-      start_ = now - (DueTime(first) - Clock::time_point{});
+      start_us_ = now - DueOffset(first);
     }
     // About 10 ms of this table's rows, at least one.
     int64_t share = table == Table::kPerson    ? nexmark::kPersonProportion
@@ -190,13 +190,14 @@ class NexmarkSource final : public Source {
     const int64_t wanted_end = std::min(scanned + target, rows_total_);
     int64_t due_end = nexmark::RowsOfTable(table, EventsDue(now));
     if (due_end < wanted_end) {
-      Clock::time_point want = DueTime(nexmark::EventOfRow(table, wanted_end - 1));
-      std::this_thread::sleep_until(std::min(want, now + kPaceSleepMax));
-      due_end = nexmark::RowsOfTable(table, EventsDue(Clock::now()));
+      const int64_t want = start_us_ + DueOffset(nexmark::EventOfRow(table, wanted_end - 1));
+      env_->SleepForMicros(std::min(want - now, kPaceSleepMaxMicros));
+      due_end = nexmark::RowsOfTable(table, EventsDue(env_->MonotonicMicros()));
     }
     return std::min(due_end, rows_total_);
   }
 
+  Env* env_;  // clock and sleeps of the pacing (not owned)
   nexmark::Generator generator_;
   nexmark::ReleaseOrder order_;
   int64_t events_;
@@ -209,7 +210,7 @@ class NexmarkSource final : public Source {
   std::vector<int64_t> batch_events_;  // event numbers of the batch being built
   int64_t rows_read_ = 0;
   bool started_ = false;
-  Clock::time_point start_{};
+  int64_t start_us_ = 0;  // MonotonicMicros at which event 0 is due
 };
 
 }  // namespace
@@ -220,7 +221,8 @@ Result<SchemaPtr> NexmarkTableSchema(std::string_view table) {
 }
 
 Result<std::unique_ptr<Source>> MakeNexmarkSource(const Options& options, SchemaPtr schema,
-                                                  const std::vector<int>& projection) {
+                                                  const std::vector<int>& projection,
+                                                  const SourceContext& context) {
   (void)options.GetString("connector");
   WEIR_ASSIGN_OR_RETURN(std::string table_name, options.GetRequired("table"));
   WEIR_ASSIGN_OR_RETURN(Table table, nexmark::ParseTable(table_name));
@@ -260,8 +262,8 @@ Result<std::unique_ptr<Source>> MakeNexmarkSource(const Options& options, Schema
     fields.push_back(Field{declared.name, actual.type, false});
   }
   auto output_schema = std::make_shared<const Schema>(std::move(fields));
-  return std::unique_ptr<Source>(new NexmarkSource(table, static_cast<uint64_t>(seed), base_time_us,
-                                                   events, rate, std::move(columns),
+  return std::unique_ptr<Source>(new NexmarkSource(context.env, table, static_cast<uint64_t>(seed),
+                                                   base_time_us, events, rate, std::move(columns),
                                                    std::move(output_schema)));
 }
 

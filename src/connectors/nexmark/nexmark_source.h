@@ -6,9 +6,9 @@
 // same options always produce the same rows. date_time may run up to
 // nexmark::kMaxLatenessMicros (3 s) behind the largest date_time already emitted, so a
 // watermark `date_time - INTERVAL '3' SECOND` (or looser) is never violated.
-// Pacing: with `rate`, events are released on the wall clock (a whole batch at a time, at most
-// about 100 batches a second); Next() sleeps at most 100 ms and returns kIdle when nothing is
-// due yet. Without it the source runs flat out.
+// Pacing: with `rate`, events are released on the SourceContext Env's monotonic clock (a whole
+// batch at a time, at most about 100 batches a second); Next() sleeps (Env::SleepForMicros) at
+// most 100 ms and returns kIdle when nothing is due yet. Without it the source runs flat out.
 // Ownership / thread-safety: the source owns its generator; one driver thread polls it.
 #pragma once
 
@@ -37,7 +37,7 @@ Result<SchemaPtr> NexmarkTableSchema(std::string_view table);
 
 /// A bounded/paced Nexmark source. Options: table (required), events (total events of the
 /// whole stream across all three tables, default 10000000; 0 = unbounded), seed (default 0),
-/// rate (events/s of the whole stream, optional: pace emission to wall clock; absent = as fast
+/// rate (events/s of the whole stream, optional: pace emission to the Env clock; absent = as fast
 /// as possible), base_time ('YYYY-MM-DD HH:MM:SS', default 2015-07-15 00:00:00), and reads but
 /// ignores "connector". Marks every option it reads; the caller then calls CheckAllUsed.
 ///
@@ -45,8 +45,10 @@ Result<SchemaPtr> NexmarkTableSchema(std::string_view table);
 /// schema columns to produce, in output order (empty = no columns: batches carry only a row
 /// count). Projected columns are matched to the table's by name (case-insensitive) and must
 /// have its types. Errors: InvalidArgument for a bad option value, unknown table or column,
-/// type mismatch, or out-of-range projection index.
+/// type mismatch, or out-of-range projection index. `context.env` (not owned, must outlive the
+/// source) is the clock of the pacing.
 Result<std::unique_ptr<Source>> MakeNexmarkSource(const Options& options, SchemaPtr schema,
-                                                  const std::vector<int>& projection);
+                                                  const std::vector<int>& projection,
+                                                  const SourceContext& context = {});
 
 }  // namespace weir
