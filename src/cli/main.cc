@@ -16,6 +16,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/result_printer.h"
+#include "exec/state_backend.h"
 #include "types/datetime.h"
 #include "weir/database.h"
 
@@ -124,6 +125,13 @@ int main(int argc, char** argv) {
                   "directory to continue from the last checkpoint (exactly-once file sinks)");
   run->add_option("--checkpoint-interval-ms", checkpoint_interval_ms, "Checkpoint cadence with --state-dir (default 1000)")
       ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}));
+  std::string state_backend = "memory", state_cache_size;
+  run->add_option("--state-backend", state_backend,
+                  "Where unwindowed GROUP BY keeps its groups: memory (default) or rocksdb (larger than memory; "
+                  "files in <state-dir>/rocksdb or a temporary directory)")
+      ->check(CLI::IsMember({"memory", "rocksdb"}));
+  run->add_option("--state-cache-size", state_cache_size,
+                  "With --state-backend rocksdb: memory for cached groups per aggregation, e.g. 64MB (default)");
   CLI11_PARSE(app, argc, argv);
 
   std::ifstream in(file, std::ios::binary);
@@ -143,6 +151,15 @@ int main(int argc, char** argv) {
   options.batch_rows = batch_rows;
   options.state_dir = state_dir;
   options.checkpoint_interval_ms = checkpoint_interval_ms;
+  options.state_backend = state_backend;
+  if (!state_cache_size.empty()) {
+    auto bytes = weir::ParseByteSize(state_cache_size);
+    if (!bytes.ok()) {
+      std::fprintf(stderr, "error: --state-cache-size: %s\n", bytes.status().message().c_str());
+      return 1;
+    }
+    options.state_cache_size_bytes = *bytes;
+  }
   options.script_name = file;
   weir::Database db(options);
   g_db = &db;
