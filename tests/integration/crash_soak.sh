@@ -44,15 +44,19 @@ CREATE SINK sessions_out FROM sessions WITH (connector = 'file', path = 'OUT/ses
 SQL
   # Unwindowed GROUP BY with millions of keys: with --state-backend rocksdb and a small cache
   # most groups live in RocksDB and checkpoints are RocksDB checkpoints (hard links). The final
-  # SELECTs (stdout) are compared with an uninterrupted in-memory run.
+  # SELECT (stdout) is compared with an uninterrupted in-memory run. One SELECT only: a second
+  # SELECT after a streaming phase can leave a checkpoint without source positions (a known
+  # engine bug, independent of the backend: "has no position for source bid").
   cat > "$tmp/rocksdb.sql" <<SQL
 CREATE SOURCE bid (WATERMARK FOR date_time AS date_time - INTERVAL '4' SECOND)
 WITH (connector = 'nexmark', table = 'bid', events = '$events', seed = '7');
 CREATE MATERIALIZED VIEW per_pair AS
 SELECT auction, bidder, count(*) AS n, max(price) AS top, sum(price) AS total FROM bid GROUP BY auction, bidder;
 CREATE MATERIALIZED VIEW per_bidder AS SELECT bidder, count(*) AS n, min(price) AS lo FROM bid GROUP BY bidder;
-SELECT count(*) AS pairs, sum(n) AS bids, sum(total) AS total, max(top) AS top FROM per_pair;
-SELECT * FROM per_bidder ORDER BY bidder;
+SELECT b.bidder, b.n, b.lo, p.pairs, p.bids, p.total, p.top
+FROM per_bidder AS b JOIN (SELECT bidder, count(*) AS pairs, sum(n) AS bids, sum(total) AS total, max(top) AS top
+                           FROM per_pair GROUP BY bidder) AS p ON b.bidder = p.bidder
+ORDER BY b.bidder;
 SQL
 }
 write_scripts
