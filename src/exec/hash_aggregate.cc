@@ -640,13 +640,21 @@ Status HashAggregateOperator::LoadGroups(int64_t n) {
 }
 
 Status HashAggregateOperator::WriteBack(Window* w, bool clear) {
+  // In key order: RocksDB's memtable (a skip list) inserts ascending keys from its last
+  // position, far cheaper than keys in hash order (measured: the write-back dominated).
+  dirty_.clear();
   w->groups->ForEach([&](const uint8_t* key, uint32_t len, uint8_t* payload) {
     if (!(Flags(payload) & kDirty)) return;
     Flags(payload) &= ~kDirty;
-    const std::string_view k(reinterpret_cast<const char*>(key), len);
+    dirty_.push_back({std::string_view(reinterpret_cast<const char*>(key), len), payload});
+  });
+  std::sort(dirty_.begin(), dirty_.end(), [](const DirtyGroup& x, const DirtyGroup& y) { return x.key < y.key; });
+  for (const DirtyGroup& d : dirty_) {
+    const std::string_view k = d.key;
+    uint8_t* payload = d.payload;
     if (!out_of_line_) {
       store_->Put(k, std::string_view(reinterpret_cast<const char*>(payload), payload_bytes_));
-      return;
+      continue;
     }
     StateWriter sw(std::move(value_scratch_));
     sw.Raw(payload, payload_bytes_);
@@ -654,7 +662,7 @@ Status HashAggregateOperator::WriteBack(Window* w, bool clear) {
     SaveStates(payload, &sw);
     store_->Put(k, sw.buffer());
     value_scratch_ = std::move(sw.buffer());
-  });
+  }
   WEIR_RETURN_IF_ERROR(store_->Commit());
   if (clear) {
     if (out_of_line_) w->groups->ForEach([&](const uint8_t*, uint32_t, uint8_t* payload) { DestroyStates(payload); });

@@ -222,6 +222,11 @@ class HashAggregateOperator final : public Operator {
   std::vector<int64_t> miss_rows_;
   std::string value_scratch_;
   std::string load_what_;  // StateReader context for stored groups
+  struct DirtyGroup {
+    std::string_view key;
+    uint8_t* payload;
+  };
+  std::vector<DirtyGroup> dirty_;  // WriteBack scratch
   std::vector<uint64_t> payload_scratch_;  // one 8-aligned payload
   int64_t min_session_end_ = INT64_MAX;
   std::vector<uint8_t> row_state_;  // per-row scratch state (sessions)

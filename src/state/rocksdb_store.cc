@@ -72,6 +72,10 @@ Result<std::unique_ptr<RocksStore>> RocksStore::OpenDir(const std::string& dir, 
   // close: flushing the memtable then would be wasted work.
   o.avoid_flush_during_shutdown = true;
   o.write_buffer_size = options.write_buffer_bytes;
+  // A Bloom filter over the memtable's keys too: most lookups are of new keys, and without it
+  // each one walks the memtable's skip list (measured: a large share of the lookup time).
+  o.memtable_whole_key_filtering = true;
+  o.memtable_prefix_bloom_size_ratio = 0.1;
   o.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   o.keep_log_file_num = 2;
   rocksdb::BlockBasedTableOptions t;
