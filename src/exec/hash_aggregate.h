@@ -36,7 +36,9 @@
 // write-back cache of at most cache_bytes: per batch, the keys new to the cache are looked up
 // in one MultiGet (a stored payload is loaded, else the states are initialized); touched groups
 // are marked dirty; before the table would grow past the budget every dirty group is written
-// back in one WriteBatch and the cache is emptied. Groups emptied by retractions are deleted
+// back in one WriteBatch (in key order) and the cache is emptied. Floor: the cache always holds
+// one batch's groups (a batch's payload pointers must be valid together), e.g. ~1.4 MB for
+// 4096 rows of eight aggregates, whatever the budget. Groups emptied by retractions are deleted
 // from RocksDB in the batch's WriteBatch. Final emission (EMIT ON FINISH / a snapshot query)
 // writes the cache back and scans RocksDB in key order. COUNT/SUM/AVG(DISTINCT) are refused
 // with that backend (their DISTINCT tables are in memory); windowed and SESSION aggregations
