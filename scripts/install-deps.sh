@@ -3,7 +3,7 @@
 # what is missing. Needs root (or sudo) on Debian 12.
 set -euo pipefail
 pkgs=(g++ cmake ninja-build ccache pkg-config git zstd bc
-      libpg-query-dev libprotobuf-c-dev libsimdjson-dev libfmt-dev libcli11-dev libre2-dev libxxhash-dev
+      libpg-query-dev libprotobuf-c-dev libsimdjson-dev libfmt-dev libcli11-dev libre2-dev libxxhash-dev librocksdb-dev
       libgtest-dev libgmock-dev libbenchmark-dev
       clang libclang-rt-14-dev)
 missing=()

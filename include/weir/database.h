@@ -55,6 +55,14 @@ struct DatabaseOptions {
   /// Env::Default() (POSIX). Tests pass a FaultInjectionEnv (crashes, read errors, a manual
   /// clock).
   Env* env = nullptr;
+  /// Where unwindowed GROUP BY keeps its groups: "memory" (default) or "rocksdb" — a RocksDB
+  /// store per aggregation with an in-memory cache of `state_cache_size_bytes`, for state
+  /// larger than memory. Its files live in <state_dir>/rocksdb (checkpoints by hard links), or
+  /// in a temporary directory removed at close when there is no state_dir. Takes effect for
+  /// views and sinks created afterwards (also `SET state_backend = 'rocksdb'`).
+  std::string state_backend = "memory";
+  /// RocksDB backend: bytes of groups each aggregation caches in memory (`SET state_cache_size`).
+  int64_t state_cache_size_bytes = int64_t{64} << 20;
 };
 
 /// What one statement produced.

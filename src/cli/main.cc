@@ -16,6 +16,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/result_printer.h"
+#include "exec/state_backend.h"
 #include "types/datetime.h"
 #include "weir/database.h"
 
@@ -131,6 +132,13 @@ int main(int argc, char** argv) {
                   "How checkpoints copy state: fork (a child process serializes a copy-on-write image; "
                   "default) or inline (the pipeline pauses while it is copied)")
       ->check(CLI::IsMember({"fork", "inline"}));
+  std::string state_backend = "memory", state_cache_size;
+  run->add_option("--state-backend", state_backend,
+                  "Where unwindowed GROUP BY keeps its groups: memory (default) or rocksdb (larger than memory; "
+                  "files in <state-dir>/rocksdb or a temporary directory)")
+      ->check(CLI::IsMember({"memory", "rocksdb"}));
+  run->add_option("--state-cache-size", state_cache_size,
+                  "With --state-backend rocksdb: memory for cached groups per aggregation, e.g. 64MB (default)");
   CLI11_PARSE(app, argc, argv);
 
   std::ifstream in(file, std::ios::binary);
@@ -152,6 +160,15 @@ int main(int argc, char** argv) {
   options.checkpoint_interval_ms = checkpoint_interval_ms;
   options.checkpoint_snapshot =
       checkpoint_snapshot == "inline" ? weir::CheckpointSnapshot::kInline : weir::CheckpointSnapshot::kFork;
+  options.state_backend = state_backend;
+  if (!state_cache_size.empty()) {
+    auto bytes = weir::ParseByteSize(state_cache_size);
+    if (!bytes.ok()) {
+      std::fprintf(stderr, "error: --state-cache-size: %s\n", bytes.status().message().c_str());
+      return 1;
+    }
+    options.state_cache_size_bytes = *bytes;
+  }
   options.script_name = file;
   weir::Database db(options);
   g_db = &db;

@@ -97,6 +97,8 @@ void Checkpointer::Track(const std::vector<uint64_t>& durable) {
   stats_.last_state_bytes = static_cast<int64_t>(w.blob_bytes);
 }
 
+std::vector<uint64_t> Checkpointer::kept_epochs() const { return store_->epochs(); }
+
 Result<std::vector<uint64_t>> Checkpointer::PollDurable() {
   WEIR_ASSIGN_OR_RETURN(std::vector<uint64_t> d, store_->PollDurable());
   Track(d);

@@ -69,6 +69,8 @@ class Checkpointer {
   /// The restored checkpoint's blob `name`, or nullptr.
   const std::string* Restored(const std::string& name) const;
 
+  /// Epochs of the checkpoints the store keeps (published and retained), oldest first.
+  std::vector<uint64_t> kept_epochs() const;
   /// The epoch the next Write() will get (sinks pre-commit under it first).
   uint64_t next_epoch() const { return next_epoch_; }
   int64_t interval_ms() const { return interval_ms_; }

@@ -1,7 +1,10 @@
 #include "weir/database.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 
 #include "connectors/registry.h"
@@ -19,6 +22,8 @@
 #include "sql/statement.h"
 #include "engine/checkpointer.h"
 #include "engine/forked_snapshot.h"
+#include "exec/state_backend.h"
+#include "state/rocksdb_store.h"
 #include "state/key_encoder.h"
 #include "storage/wal.h"
 
@@ -149,6 +154,17 @@ SchemaPtr VarcharSchema(std::initializer_list<const char*> names) {
 }  // namespace
 
 struct Database::Impl {
+  // The RocksDB state root when there is no state directory: a temporary directory, removed
+  // after everything else (members are destroyed in reverse order: pipelines first).
+  struct TempStateRoot {
+    std::string path;
+    ~TempStateRoot() {
+      if (!path.empty()) RemoveTree(path).IgnoreError();
+    }
+  } rocksdb_temp_root;
+  bool rocksdb_used = false;  // some pipeline was built with the RocksDB backend
+  uint64_t snapshot_queries = 0;
+
   DatabaseOptions options;
   Database* db;
   std::map<std::string, std::unique_ptr<SourceEntry>> sources;
@@ -469,7 +485,9 @@ struct Database::Impl {
     e->emit = st.emit;
     e->seq = next_seq++;
     auto terminal = std::make_unique<MaterializeOperator>(st.name, e->store.get(), &e->subscribers);
-    auto built = BuildPipeline(plan, std::move(terminal), LateSinks());
+    auto state = StateOptionsFor(key);
+    if (!state.ok()) return At(st.begin, state.status());
+    auto built = BuildPipeline(plan, std::move(terminal), LateSinks(), *state);
     if (!built.ok()) return At(st.query_offset, built.status());
     e->pipeline = std::move(built).value();
     if (explain_only) {
@@ -537,7 +555,9 @@ struct Database::Impl {
     e->sink = std::move(sink).value();
     if (Status s = RecoverSink(st.name, e->sink.get()); !s.ok()) return At(st.begin, s.WithPrefix("sink " + st.name + ": "));
     auto terminal = std::make_unique<SinkOperator>(st.name, e->sink.get());
-    WEIR_ASSIGN_OR_RETURN(e->pipeline, BuildPipeline(plan, std::move(terminal), LateSinks()));
+    auto state = StateOptionsFor(key);
+    if (!state.ok()) return At(st.begin, state.status());
+    WEIR_ASSIGN_OR_RETURN(e->pipeline, BuildPipeline(plan, std::move(terminal), LateSinks(), *state));
     sinks[key] = std::move(e);
     return Status::OK();
   }
@@ -800,6 +820,18 @@ struct Database::Impl {
       else return At(st.begin, InvalidArgument("checkpoint_snapshot must be 'fork' or 'inline', got '{}'", st.value));
       return Status::OK();
     }
+    if (name == "state_backend") {
+      auto b = ParseStateBackend(st.value);
+      if (!b.ok()) return At(st.begin, b.status());
+      options.state_backend = std::string(StateBackendName(*b));
+      return Status::OK();
+    }
+    if (name == "state_cache_size" || name == "state_cache_size_bytes") {
+      auto bytes = ParseByteSize(st.value);
+      if (!bytes.ok()) return At(st.begin, bytes.status());
+      options.state_cache_size_bytes = *bytes;
+      return Status::OK();
+    }
     return At(st.name_offset, InvalidArgument("unrecognized configuration parameter \"{}\"", st.name));
   }
 
@@ -807,7 +839,9 @@ struct Database::Impl {
   Result<std::shared_ptr<TableStore>> RunSnapshot(PlanPtr plan, size_t offset) {
     auto terminal = std::make_unique<CollectOperator>(plan->schema, !plan->append_only);
     CollectOperator* collect = terminal.get();
-    WEIR_ASSIGN_OR_RETURN(auto p, BuildPipeline(plan, std::move(terminal)));
+    // A snapshot query's state is dropped with its pipeline (never checkpointed).
+    WEIR_ASSIGN_OR_RETURN(StateBackendOptions state, StateOptionsFor(fmt::format("query-{}", ++snapshot_queries)));
+    WEIR_ASSIGN_OR_RETURN(auto p, BuildPipeline(plan, std::move(terminal), {}, state));
     // Each scan is read to its end in turn (every input is bounded), then ends with the final
     // watermark and Finish().
     for (ScanInput& scan : p->scans) {
@@ -863,6 +897,49 @@ struct Database::Impl {
     return r->fanout.PushWatermark(wm);
   }
 
+  // ---- state backends -----------------------------------------------------------------------
+  // The state backend of the pipeline of view / sink `key` (exec/state_backend.h).
+  Result<StateBackendOptions> StateOptionsFor(const std::string& key) {
+    StateBackendOptions so;
+    WEIR_ASSIGN_OR_RETURN(so.backend, ParseStateBackend(options.state_backend));
+    if (so.backend == StateBackend::kMemory) return so;
+    so.cache_bytes = static_cast<size_t>(options.state_cache_size_bytes);
+    so.name = key;
+    if (!options.state_dir.empty()) {
+      so.root = options.state_dir + "/rocksdb";
+    } else {
+      if (rocksdb_temp_root.path.empty()) {
+        const char* tmp = std::getenv("TMPDIR");
+        std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/weir-rocksdb.XXXXXX";
+        if (::mkdtemp(tmpl.data()) == nullptr)
+          return IOError("cannot create a temporary directory {}: {}", tmpl, std::strerror(errno));
+        rocksdb_temp_root.path = tmpl;
+      }
+      so.root = rocksdb_temp_root.path;
+    }
+    rocksdb_used = true;
+    return so;
+  }
+  std::string RocksdbRoot() const { return options.state_dir + "/rocksdb"; }
+  // Removes the RocksDB checkpoint directories (root/ckpt-<epoch>) that no kept checkpoint
+  // refers to: epochs up to the newest durable one that the store no longer keeps. Newer
+  // directories belong to a checkpoint in flight.
+  Status RemoveStaleRocksdbCheckpoints(uint64_t durable_epoch) {
+    const std::string root = RocksdbRoot();
+    if (!env->FileExists(root)) return Status::OK();
+    WEIR_ASSIGN_OR_RETURN(std::vector<std::string> children, env->GetChildren(root));
+    const std::vector<uint64_t> kept = ckpt->kept_epochs();
+    for (const std::string& c : children) {
+      if (c.rfind("ckpt-", 0) != 0) continue;
+      char* end = nullptr;
+      const uint64_t e = std::strtoull(c.c_str() + 5, &end, 10);
+      if (end == c.c_str() + 5 || *end != '\0' || e > durable_epoch) continue;
+      if (std::find(kept.begin(), kept.end(), e) != kept.end()) continue;
+      WEIR_RETURN_IF_ERROR(RemoveTree(root + "/" + c));
+    }
+    return Status::OK();
+  }
+
   // ---- checkpoints ----------------------------------------------------------------------------
   std::string PipelineName(const Pipeline* p) const {
     for (const auto& [k, v] : views)
@@ -901,6 +978,20 @@ struct Database::Impl {
     if (ckpt->restored() && statements_done < ckpt->restored_meta().statements) return Status::OK();
     const int64_t t0_us = env->MonotonicMicros();
     const uint64_t epoch = ckpt->next_epoch();
+    // Phase 1: operators with external state (RocksDB) make it durable; snapshots are then
+    // pure in-memory serializations.
+    CheckpointContext cctx;
+    if (rocksdb_used) {
+      cctx.relative_dir = fmt::format("ckpt-{}", epoch);
+      cctx.dir = RocksdbRoot() + "/" + cctx.relative_dir;
+    }
+    auto prepare = [&](const Pipeline* p) -> Status {
+      if (!p || !p->started) return Status::OK();
+      for (const auto& op : p->ops) WEIR_RETURN_IF_ERROR(op->PrepareCheckpoint(epoch, cctx).WithPrefix("checkpoint: "));
+      return Status::OK();
+    };
+    for (const auto& [k, v] : views) WEIR_RETURN_IF_ERROR(prepare(v->pipeline.get()));
+    for (const auto& [k, v] : sinks) WEIR_RETURN_IF_ERROR(prepare(v->pipeline.get()));
     std::vector<std::pair<std::string, std::string>> blobs;
     // Operator state and tables: the bulk of a checkpoint.
     std::vector<std::pair<std::string, const Pipeline*>> pipes;
@@ -998,6 +1089,7 @@ struct Database::Impl {
       wal_marks.erase(wal_marks.begin());
     }
     if (wal && covered_lsn > 0) WEIR_RETURN_IF_ERROR(wal->RemoveSegmentsBefore(covered_lsn + 1).WithPrefix("table log: "));
+    if (rocksdb_used) WEIR_RETURN_IF_ERROR(RemoveStaleRocksdbCheckpoints(epoch).WithPrefix("checkpoint: rocksdb: "));
     return Status::OK();
   }
 

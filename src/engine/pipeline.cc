@@ -143,7 +143,8 @@ bool ReadsOnlyTables(const LogicalPlan& n) {
 
 class Builder {
  public:
-  Builder(Pipeline* p, const LateSinkResolver& late_sinks) : p_(p), late_sinks_(late_sinks) {}
+  Builder(Pipeline* p, const LateSinkResolver& late_sinks, const StateBackendOptions& state)
+      : p_(p), late_sinks_(late_sinks), state_(state) {}
 
   // Builds the operators of `n`'s subtree, sending its output to `downstream`.
   Status Build(const LogicalPlan* n, Operator* downstream) {
@@ -234,7 +235,7 @@ class Builder {
         break;
       }
       case PlanKind::kAggregate: {
-        WEIR_ASSIGN_OR_RETURN(auto agg, HashAggregateOperator::Make(*n, !n->inputs[0]->append_only));
+        WEIR_ASSIGN_OR_RETURN(auto agg, HashAggregateOperator::Make(*n, !n->inputs[0]->append_only, state_));
         p_->aggregates.push_back(agg.get());
         op = std::move(agg);
         break;
@@ -295,21 +296,27 @@ class Builder {
 
   Pipeline* p_;
   const LateSinkResolver& late_sinks_;
+  const StateBackendOptions& state_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<Pipeline>> BuildPipeline(PlanPtr plan, std::unique_ptr<Operator> terminal,
-                                                const LateSinkResolver& late_sinks) {
+                                                const LateSinkResolver& late_sinks,
+                                                const StateBackendOptions& state) {
   auto p = std::make_unique<Pipeline>();
   p->plan = plan;
   p->terminal = terminal.get();
   p->ops.push_back(std::move(terminal));
-  Builder b(p.get(), late_sinks);
+  Builder b(p.get(), late_sinks, state);
   WEIR_RETURN_IF_ERROR(b.Build(plan.get(), p->terminal));
   // Leaf-first order for stats: reverse construction order, terminal last.
   std::reverse(p->ops.begin() + 1, p->ops.end());
   std::rotate(p->ops.begin(), p->ops.begin() + 1, p->ops.end());
+  for (size_t i = 0; i < p->ops.size(); ++i) {
+    auto* agg = dynamic_cast<HashAggregateOperator*>(p->ops[i].get());
+    if (agg && agg->rocksdb_backend()) agg->set_state_name(StateOperatorName(state.name, i));
+  }
   return p;
 }
 

@@ -82,8 +82,12 @@ std::string_view OperatorKind(const Operator& op);
 /// Resolves a late-data sink name to the operator that writes it (rows of `schema`).
 using LateSinkResolver = std::function<Result<Operator*>(const std::string& sink, SchemaPtr schema)>;
 
-/// Builds the operator tree for `plan`, ending in `terminal`.
+/// Builds the operator tree for `plan`, ending in `terminal`. `state`: the keyed-state backend
+/// of its aggregations (exec/state_backend.h); with RocksDB, `state.name` is the pipeline's
+/// name and each aggregation's state is named StateOperatorName(state.name, its index in
+/// Pipeline::ops) — stable for the same SQL, so a restart finds its checkpoint.
 Result<std::unique_ptr<Pipeline>> BuildPipeline(PlanPtr plan, std::unique_ptr<Operator> terminal,
-                                                const LateSinkResolver& late_sinks = {});
+                                                const LateSinkResolver& late_sinks = {},
+                                                const StateBackendOptions& state = {});
 
 }  // namespace weir

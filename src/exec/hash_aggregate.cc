@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "state/hash.h"
+#include "state/snapshot.h"
 
 namespace weir {
 
@@ -13,6 +14,7 @@ constexpr uint32_t kRowCountOffset = 0;
 constexpr uint32_t kFlagsOffset = 8;
 constexpr uint64_t kTouched = 1;
 constexpr uint64_t kEmitted = 2;
+constexpr uint64_t kDirty = 4;  // RocksDB backend: changed since last written back
 
 inline int64_t& RowCount(uint8_t* p) { return *reinterpret_cast<int64_t*>(p + kRowCountOffset); }
 inline uint64_t& Flags(uint8_t* p) { return *reinterpret_cast<uint64_t*>(p + kFlagsOffset); }
@@ -21,7 +23,8 @@ inline uint64_t& Flags(uint8_t* p) { return *reinterpret_cast<uint64_t*>(p + kFl
 }  // namespace
 
 Result<std::unique_ptr<HashAggregateOperator>> HashAggregateOperator::Make(const LogicalPlan& node,
-                                                                           bool retractable_input) {
+                                                                           bool retractable_input,
+                                                                           const StateBackendOptions& state) {
   std::unique_ptr<HashAggregateOperator> op(new HashAggregateOperator());
   const Schema& in = *node.inputs[0]->schema;
   op->group_count_ = node.group_count;
@@ -77,6 +80,18 @@ Result<std::unique_ptr<HashAggregateOperator>> HashAggregateOperator::Make(const
                       : node.emit == AggregateEmit::kOnUpdate    ? " emit=update"
                                                                  : " emit=final");
   op->out_.set_schema(node.schema);
+  if (state.backend == StateBackend::kRocksDb && !op->windowed_) {
+    for (const AggregateCall& call : node.aggregates) {
+      if (call.distinct)
+        return NotSupported("{}: DISTINCT aggregates are not supported with state_backend = 'rocksdb' "
+                            "(use state_backend = 'memory' for this query)", call.display);
+    }
+    if (state.root.empty()) return Internal("hash aggregate: rocksdb state backend without a directory");
+    op->rocks_ = true;
+    op->state_ = state;
+    op->payload_scratch_.assign(op->payload_bytes_ / 8, 0);
+    op->description_ += " state=rocksdb";
+  }
   return op;
 }
 
@@ -325,6 +340,19 @@ Status HashAggregateOperator::Push(const RecordBatch& batch) {
     w->pending = n;
     std::fill(row_window_.begin(), row_window_.end(), w);
   }
+  if (rocks_) {
+    // Keep the cache within its budget: write it back and empty it before the table would grow
+    // past it (the table then keeps its capacity for the next groups).
+    WEIR_RETURN_IF_ERROR(EnsureStore());
+    Window* w = row_window_[0];
+    const HashTable& t = *w->groups;
+    const bool grows = (t.size() + sn) * HashTable::kLoadDen > t.capacity() * HashTable::kLoadNum;
+    if (t.size() > 0 && (t.MemoryBytes() > state_.cache_bytes || (grows && t.MemoryBytes() * 2 > state_.cache_bytes))) {
+      WEIR_RETURN_IF_ERROR(WriteBack(w, /*clear=*/true));
+      ++evictions_;
+    }
+    changed_since_prepare_ = true;
+  }
   for (auto& [start, w] : windows_) {
     if (w->pending == 0) continue;
     w->groups->Reserve(w->groups->size() + static_cast<size_t>(w->pending));
@@ -343,6 +371,7 @@ Status HashAggregateOperator::Push(const RecordBatch& batch) {
       inserted_[si] = inserted;
     }
   }
+  if (rocks_) WEIR_RETURN_IF_ERROR(LoadGroups(n));
   for (int64_t i = 0; i < n; ++i) {
     if (!inserted_[static_cast<size_t>(i)]) continue;
     uint8_t* p = payloads_[static_cast<size_t>(i)];
@@ -368,6 +397,8 @@ Status HashAggregateOperator::Push(const RecordBatch& batch) {
     uint8_t* p = payloads_[static_cast<size_t>(i)];
     if (p) RowCount(p) += (ops && ops[i] == Op::kDelete) ? -1 : 1;
   }
+  if (rocks_)
+    for (int64_t i = 0; i < n; ++i) Flags(payloads_[static_cast<size_t>(i)]) |= kDirty;
 
   // 5. Aggregates, column-wise.
   for (AggSlot& a : aggs_) {
@@ -408,7 +439,10 @@ Status HashAggregateOperator::Push(const RecordBatch& batch) {
       if (!p || RowCount(p) > 0) continue;
       DestroyStates(p);
       t.window->groups->Erase(keys_->key(t.row), keys_->key_len(t.row), hashes_[si]);
+      if (rocks_) store_->Delete(std::string_view(reinterpret_cast<const char*>(keys_->key(t.row)), keys_->key_len(t.row)));
     }
+    // Before the next batch looks keys up again.
+    if (rocks_) WEIR_RETURN_IF_ERROR(store_->Commit());
   }
   return Status::OK();
 }
@@ -484,6 +518,11 @@ Status HashAggregateOperator::FlushOutput() {
 Status HashAggregateOperator::CloseWindow(std::map<int64_t, std::unique_ptr<Window>>::iterator it, bool emit) {
   Window* w = it->second.get();
   Status st;
+  if (rocks_) {
+    // Every group is in the store once the cache is written back; emission scans it.
+    st = emit ? EmitStored(w) : WriteBack(w, /*clear=*/true);
+    store_.reset();  // removes the working directory; the next input starts an empty store
+  }
   w->groups->ForEach([&](const uint8_t* key, uint32_t len, uint8_t* payload) {
     if (emit && st.ok() && RowCount(payload) > 0) st = AppendRow(w, key, len, payload, Op::kInsert);
     DestroyStates(payload);
@@ -525,7 +564,7 @@ Status HashAggregateOperator::Finish() {
   if (emit_ == AggregateEmit::kOnFinish || emit_ == AggregateEmit::kOnWindowClose) {
     bool any = false;
     while (!windows_.empty()) {
-      any |= windows_.begin()->second->groups->size() > 0;
+      any |= windows_.begin()->second->groups->size() > 0 || (rocks_ && store_ && !store_->Empty());
       WEIR_RETURN_IF_ERROR(CloseWindow(windows_.begin(), true));
     }
     if (!any && constant_key_ && !windowed_ && emit_ == AggregateEmit::kOnFinish) {
@@ -552,7 +591,111 @@ size_t HashAggregateOperator::state_bytes() const {
 int64_t HashAggregateOperator::groups() const {
   int64_t g = 0;
   for (const auto& [start, w] : windows_) g += static_cast<int64_t>(w->groups->size());
+  if (store_) g += static_cast<int64_t>(store_->EstimateKeys());
   return g;
+}
+
+// ---- RocksDB backend ----------------------------------------------------------------------------
+
+std::string HashAggregateOperator::WorkDir() const { return state_.root + "/work/" + state_.name; }
+
+Status HashAggregateOperator::EnsureStore() {
+  if (store_) return Status::OK();
+  if (state_.name.empty()) return Internal("hash aggregate: rocksdb state without an operator name");
+  WEIR_ASSIGN_OR_RETURN(store_, RocksStore::Open(WorkDir()));
+  load_what_ = "stored group in " + store_->dir();
+  return Status::OK();
+}
+
+Status HashAggregateOperator::LoadPayload(std::string_view value, uint8_t* payload) const {
+  if (value.size() < payload_bytes_ || (!out_of_line_ && value.size() != payload_bytes_))
+    return DataError("hash aggregate: stored group of {} bytes in {}, expected {}", value.size(), store_->dir(),
+                     payload_bytes_);
+  std::memcpy(payload, value.data(), payload_bytes_);
+  Flags(payload) &= kEmitted;
+  if (!out_of_line_) return Status::OK();
+  // Stored scrubbed (no addresses); the out-of-line parts follow the payload.
+  ScrubStates(payload);
+  StateReader r(value.substr(payload_bytes_), load_what_);
+  LoadStates(payload, &r);
+  if (r.ok() && !r.at_end()) r.Fail("trailing bytes");
+  return r.status();
+}
+
+Status HashAggregateOperator::LoadGroups(int64_t n) {
+  miss_keys_.clear();
+  miss_rows_.clear();
+  for (int64_t i = 0; i < n; ++i) {
+    if (!inserted_[static_cast<size_t>(i)]) continue;
+    miss_keys_.emplace_back(reinterpret_cast<const char*>(keys_->key(i)), keys_->key_len(i));
+    miss_rows_.push_back(i);
+  }
+  Status load;
+  WEIR_RETURN_IF_ERROR(store_->MultiGet(miss_keys_.data(), miss_keys_.size(), [&](size_t j, std::string_view v) {
+    const size_t row = static_cast<size_t>(miss_rows_[j]);
+    if (load.ok()) load = LoadPayload(v, payloads_[row]);
+    inserted_[row] = 0;  // loaded: no Init
+  }));
+  return load;
+}
+
+Status HashAggregateOperator::WriteBack(Window* w, bool clear) {
+  // In key order: RocksDB's memtable (a skip list) inserts ascending keys from its last
+  // position, far cheaper than keys in hash order (measured: the write-back dominated).
+  dirty_.clear();
+  w->groups->ForEach([&](const uint8_t* key, uint32_t len, uint8_t* payload) {
+    if (!(Flags(payload) & kDirty)) return;
+    Flags(payload) &= ~kDirty;
+    dirty_.push_back({std::string_view(reinterpret_cast<const char*>(key), len), payload});
+  });
+  std::sort(dirty_.begin(), dirty_.end(), [](const DirtyGroup& x, const DirtyGroup& y) { return x.key < y.key; });
+  for (const DirtyGroup& d : dirty_) {
+    const std::string_view k = d.key;
+    uint8_t* payload = d.payload;
+    if (!out_of_line_) {
+      store_->Put(k, std::string_view(reinterpret_cast<const char*>(payload), payload_bytes_));
+      continue;
+    }
+    StateWriter sw(std::move(value_scratch_));
+    sw.Raw(payload, payload_bytes_);
+    ScrubStates(reinterpret_cast<uint8_t*>(sw.buffer().data()));
+    SaveStates(payload, &sw);
+    store_->Put(k, sw.buffer());
+    value_scratch_ = std::move(sw.buffer());
+  }
+  WEIR_RETURN_IF_ERROR(store_->Commit());
+  if (clear) {
+    if (out_of_line_) w->groups->ForEach([&](const uint8_t*, uint32_t, uint8_t* payload) { DestroyStates(payload); });
+    w->groups->Clear();
+  }
+  return Status::OK();
+}
+
+Status HashAggregateOperator::EmitStored(const Window* w) {
+  WEIR_RETURN_IF_ERROR(WriteBack(const_cast<Window*>(w), /*clear=*/true));
+  uint8_t* p = reinterpret_cast<uint8_t*>(payload_scratch_.data());
+  return store_->ForEach("", [&](std::string_view k, std::string_view v) -> Status {
+    std::memset(p, 0, payload_bytes_);
+    Status st = LoadPayload(v, p);
+    if (st.ok() && RowCount(p) > 0)
+      st = AppendRow(w, reinterpret_cast<const uint8_t*>(k.data()), static_cast<uint32_t>(k.size()), p, Op::kInsert);
+    if (out_of_line_) DestroyStates(p);
+    return st;
+  });
+}
+
+Status HashAggregateOperator::PrepareCheckpoint(uint64_t epoch, const CheckpointContext& ctx) {
+  if (!rocks_) return Status::OK();
+  if (ctx.dir.empty()) return Internal("hash aggregate: rocksdb checkpoint without a directory");
+  WEIR_RETURN_IF_ERROR(EnsureStore());
+  if (!windows_.empty()) WEIR_RETURN_IF_ERROR(WriteBack(windows_.begin()->second.get(), /*clear=*/false));
+  const std::string dest = ctx.dir + "/" + state_.name;
+  // A leftover of a checkpoint of this epoch that never became durable (a crash in between).
+  WEIR_RETURN_IF_ERROR(RemoveTree(dest));
+  WEIR_RETURN_IF_ERROR(store_->CreateCheckpoint(dest));
+  ckpt_relative_ = ctx.relative_dir + "/" + state_.name;
+  changed_since_prepare_ = false;
+  return Status::OK();
 }
 
 std::string HashAggregateOperator::Describe() const { return description_; }
@@ -575,6 +718,18 @@ void HashAggregateOperator::LoadStates(uint8_t* state, StateReader* r) const {
 }
 
 Status HashAggregateOperator::SnapshotState(StateWriter* w) const {
+  if (rocks_) {
+    // No I/O here: the groups are in the RocksDB checkpoint PrepareCheckpoint made.
+    if (changed_since_prepare_)
+      return Internal("hash aggregate (rocksdb): SnapshotState without PrepareCheckpoint after new input");
+    w->Begin("hash_aggregate_rocksdb");
+    w->I64(rows_late_);
+    w->U32(payload_bytes_);
+    w->U32(fixed_key_bytes_);
+    w->String(ckpt_relative_);
+    w->End();
+    return Status::OK();
+  }
   w->Begin("hash_aggregate");
   w->I64(rows_late_);
   w->I64(min_session_end_);
@@ -624,7 +779,29 @@ Status HashAggregateOperator::SnapshotState(StateWriter* w) const {
 }
 
 Status HashAggregateOperator::RestoreState(StateReader* r) {
-  if (!windows_.empty()) return Internal("hash aggregate: RestoreState on an operator that has state");
+  if (!windows_.empty() || store_) return Internal("hash aggregate: RestoreState on an operator that has state");
+  if (rocks_) {
+    r->Begin("hash_aggregate_rocksdb");
+    const int64_t rows_late = r->I64();
+    const uint32_t payload_bytes = r->U32();
+    const uint32_t fixed_key_bytes = r->U32();
+    const std::string relative = r->String();
+    r->End();
+    if (!r->ok()) return r->status();
+    if (payload_bytes != payload_bytes_ || fixed_key_bytes != fixed_key_bytes_)
+      return DataError("hash aggregate: stored groups have {}-byte payloads and {}-byte keys, the query {} and {}",
+                       payload_bytes, fixed_key_bytes, payload_bytes_, fixed_key_bytes_);
+    if (relative.find("..") != std::string::npos || (!relative.empty() && relative[0] == '/'))
+      return DataError("hash aggregate: invalid rocksdb checkpoint path '{}'", relative);
+    if (state_.name.empty()) return Internal("hash aggregate: rocksdb state without an operator name");
+    if (!relative.empty()) {
+      WEIR_ASSIGN_OR_RETURN(store_, RocksStore::OpenFromCheckpoint(state_.root + "/" + relative, WorkDir()));
+      load_what_ = "stored group in " + store_->dir();
+    }
+    ckpt_relative_ = relative;
+    rows_late_ = rows_late;
+    return Status::OK();
+  }
   r->Begin("hash_aggregate");
   const int64_t rows_late = r->I64();
   const int64_t min_session_end = r->I64();

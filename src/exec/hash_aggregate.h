@@ -29,6 +29,24 @@
 // of the batch, a session merged away is retracted; under EMIT ON WINDOW CLOSE a session is
 // emitted once the watermark passes its end + allowed lateness.
 //
+// RocksDB backend (StateBackendOptions, `SET state_backend = 'rocksdb'`): an UNWINDOWED
+// aggregation keeps its groups in a RocksStore (key: the encoded group key; value: the payload
+// bytes [row count][flags][states], followed for out-of-line states — VARCHAR min/max,
+// retractable min/max — by their SaveState bytes). The in-memory group table becomes a
+// write-back cache of at most cache_bytes: per batch, the keys new to the cache are looked up
+// in one MultiGet (a stored payload is loaded, else the states are initialized); touched groups
+// are marked dirty; before the table would grow past the budget every dirty group is written
+// back in one WriteBatch (in key order) and the cache is emptied. Floor: the cache always holds
+// one batch's groups (a batch's payload pointers must be valid together), e.g. ~1.4 MB for
+// 4096 rows of eight aggregates, whatever the budget. Groups emptied by retractions are deleted
+// from RocksDB in the batch's WriteBatch. Final emission (EMIT ON FINISH / a snapshot query)
+// writes the cache back and scans RocksDB in key order. COUNT/SUM/AVG(DISTINCT) are refused
+// with that backend (their DISTINCT tables are in memory); windowed and SESSION aggregations
+// keep the in-memory table (watermarks bound their state).
+// Checkpoints: PrepareCheckpoint writes the cache back and creates a RocksDB checkpoint
+// (hard links) in ctx.dir/<name>; SnapshotState records only its relative path and counters;
+// RestoreState opens a working copy of it.
+//
 // Hot path: per batch, keys are encoded and hashed column-wise, every table the batch touches is
 // reserved first so all payload pointers stay valid together, then each aggregate updates
 // column-wise. No allocation per row once tables have grown. Single-threaded.
@@ -40,17 +58,22 @@
 
 #include "exec/aggregate/aggregate_function.h"
 #include "exec/operator.h"
+#include "exec/state_backend.h"
 #include "sql/logical_plan.h"
 #include "state/hash_table.h"
 #include "state/key_encoder.h"
+#include "state/rocksdb_store.h"
 
 namespace weir {
 
 class HashAggregateOperator final : public Operator {
  public:
-  /// `node` is the kAggregate plan node; `retractable_input`: input batches may carry deletes.
+  /// `node` is the kAggregate plan node; `retractable_input`: input batches may carry deletes;
+  /// `state`: the state backend (the RocksDB backend applies to unwindowed aggregations only;
+  /// see above). Errors: kNotSupported for DISTINCT aggregates with the RocksDB backend.
   static Result<std::unique_ptr<HashAggregateOperator>> Make(const LogicalPlan& node,
-                                                             bool retractable_input);
+                                                             bool retractable_input,
+                                                             const StateBackendOptions& state = {});
   ~HashAggregateOperator() override;
 
   Status Push(const RecordBatch& batch) override;
@@ -62,12 +85,26 @@ class HashAggregateOperator final : public Operator {
   /// the out-of-line parts in slot order: VARCHAR / retractable min/max states and, for
   /// SESSION windows, each group's session list (bounds, emitted flag, state bytes). Plus the
   /// late-row counter. Restore expects a fresh operator of the same plan.
+  /// RocksDB backend: a "hash_aggregate_rocksdb" section instead — the late-row counter, the
+  /// payload and fixed key sizes, and the path of the RocksDB checkpoint PrepareCheckpoint made
+  /// (relative to StateBackendOptions::root; empty when there was no state yet). Fails with
+  /// kInternal if groups changed since the last PrepareCheckpoint.
   Status SnapshotState(StateWriter* w) const override;
   Status RestoreState(StateReader* r) override;
+  /// RocksDB backend: writes the cache back and checkpoints the store into ctx.dir/<name>.
+  Status PrepareCheckpoint(uint64_t epoch, const CheckpointContext& ctx) override;
 
-  /// Bytes held by group and distinct tables.
+  /// Bytes held by group and distinct tables (the RocksDB backend: its cache).
   size_t state_bytes() const;
+  /// Groups held (the RocksDB backend: cached groups + RocksDB's estimate of stored ones, which
+  /// counts a group in both places twice).
   int64_t groups() const;
+  bool rocksdb_backend() const { return rocks_; }
+  /// RocksDB backend: the stable name of this operator's state (a file name; BuildPipeline
+  /// sets it before any input).
+  void set_state_name(std::string name) { state_.name = std::move(name); }
+  /// RocksDB backend: times the cache was written back and emptied because it was full.
+  int64_t cache_evictions() const { return evictions_; }
   /// (row, window) pairs dropped because their window had closed.
   int64_t rows_late() const { return rows_late_; }
 
@@ -119,6 +156,17 @@ class HashAggregateOperator final : public Operator {
   void SaveStates(const uint8_t* state, StateWriter* w) const;
   void LoadStates(uint8_t* state, StateReader* r) const;
   bool out_of_line_ = false;  // some aggregate keeps out-of-line state
+  // RocksDB backend.
+  Status EnsureStore();
+  std::string WorkDir() const;
+  /// Keys new to the cache in this batch: load stored payloads (one MultiGet), else Init.
+  Status LoadGroups(int64_t n);
+  /// Writes every dirty cached group back (one WriteBatch); `clear`: then empties the cache.
+  Status WriteBack(Window* w, bool clear);
+  /// Emits every stored group with rows (final emission), then empties the store.
+  Status EmitStored(const Window* w);
+  /// A stored value into `payload` (payload_bytes_, zeroed states); kDataError if malformed.
+  Status LoadPayload(std::string_view value, uint8_t* payload) const;
   int64_t WindowEnd(int64_t start) const { return start + spec_.size_us; }
 
   // configuration
@@ -165,6 +213,23 @@ class HashAggregateOperator final : public Operator {
   int64_t out_rows_ = 0;
 
   int64_t rows_late_ = 0;
+  // RocksDB backend state.
+  bool rocks_ = false;
+  StateBackendOptions state_;
+  std::unique_ptr<RocksStore> store_;
+  std::string ckpt_relative_;      // last checkpoint (PrepareCheckpoint), relative to state_.root
+  bool changed_since_prepare_ = false;
+  int64_t evictions_ = 0;
+  std::vector<std::string_view> miss_keys_;  // per-batch scratch
+  std::vector<int64_t> miss_rows_;
+  std::string value_scratch_;
+  std::string load_what_;  // StateReader context for stored groups
+  struct DirtyGroup {
+    std::string_view key;
+    uint8_t* payload;
+  };
+  std::vector<DirtyGroup> dirty_;  // WriteBack scratch
+  std::vector<uint64_t> payload_scratch_;  // one 8-aligned payload
   int64_t min_session_end_ = INT64_MAX;
   std::vector<uint8_t> row_state_;  // per-row scratch state (sessions)
 };

@@ -13,6 +13,7 @@
 
 #include "batch/record_batch.h"
 #include "common/status.h"
+#include "exec/state_backend.h"
 #include "state/snapshot.h"
 
 namespace weir {
@@ -59,6 +60,19 @@ class Operator {
   }
   virtual Status RestoreState(StateReader* r) {
     (void)r;
+    return Status::OK();
+  }
+  /// Checkpoint phase 1, called by the engine for every operator of every pipeline before any
+  /// SnapshotState of checkpoint `epoch` (same thread, between batches). Operators whose state
+  /// lives outside their memory (the RocksDB backend) make it durable here — write back their
+  /// cache and create their external checkpoint under ctx.dir — so that SnapshotState stays a
+  /// pure in-memory serialization (it may run in a forked child: no I/O, no RocksDB calls) that
+  /// records only where that checkpoint is. The engine publishes the epoch's manifest only
+  /// after this returns OK. Errors: an I/O error fails the checkpoint (fatal for the run).
+  /// Default: nothing to do.
+  virtual Status PrepareCheckpoint(uint64_t epoch, const CheckpointContext& ctx) {
+    (void)epoch;
+    (void)ctx;
     return Status::OK();
   }
   /// Sets the last watermark without calling OnWatermark (restoring a checkpoint).

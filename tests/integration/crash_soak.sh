@@ -43,14 +43,34 @@ SELECT bidder, window_start, window_end, count(*) AS n FROM SESSION(bid, date_ti
 GROUP BY bidder, window_start, window_end EMIT ON WINDOW CLOSE;
 CREATE SINK sessions_out FROM sessions WITH (connector = 'file', path = 'OUT/sessions.csv', format = 'csv');
 SQL
+  # Unwindowed GROUP BY with millions of keys: with --state-backend rocksdb and a small cache
+  # most groups live in RocksDB and checkpoints are RocksDB checkpoints (hard links). The final
+  # SELECT (stdout) is compared with an uninterrupted in-memory run. One SELECT only: a second
+  # SELECT after a streaming phase can leave a checkpoint without source positions (a known
+  # engine bug, independent of the backend: "has no position for source bid").
+  cat > "$tmp/rocksdb.sql" <<SQL
+CREATE SOURCE bid (WATERMARK FOR date_time AS date_time - INTERVAL '4' SECOND)
+WITH (connector = 'nexmark', table = 'bid', events = '$events', seed = '7');
+CREATE MATERIALIZED VIEW per_pair AS
+SELECT auction, bidder, count(*) AS n, max(price) AS top, sum(price) AS total FROM bid GROUP BY auction, bidder;
+CREATE MATERIALIZED VIEW per_bidder AS SELECT bidder, count(*) AS n, min(price) AS lo FROM bid GROUP BY bidder;
+SELECT b.bidder, b.n, b.lo, p.pairs, p.bids, p.total, p.top
+FROM per_bidder AS b JOIN (SELECT bidder, count(*) AS pairs, sum(n) AS bids, sum(total) AS total, max(top) AS top
+                           FROM per_pair GROUP BY bidder) AS p ON b.bidder = p.bidder
+ORDER BY b.bidder;
+SQL
 }
 write_scripts
 
-soak() {  # soak NAME: reference run, then ROUNDS kill/restart sequences compared with it
+# soak NAME [ARGS...]: reference run (without ARGS), then ROUNDS kill/restart sequences (with
+# ARGS) compared with it: the file sinks' outputs, and stdout (the SELECTs' results, CSV).
+soak() {
   local name="$1" ref="$tmp/ref-$1"
+  shift
+  local args=("$@")
   mkdir -p "$ref"
   sed "s|OUT/|$ref/|g" "$tmp/$name.sql" > "$ref/q.sql"
-  "$weir" run "$ref/q.sql" > /dev/null || { echo "reference run failed"; return 1; }
+  "$weir" run "$ref/q.sql" --format csv > "$ref/stdout.txt" || { echo "reference run failed"; return 1; }
   local round kills=0
   for round in $(seq 1 "$rounds"); do
     local dir="$tmp/run-$name-$round"
@@ -60,8 +80,8 @@ soak() {  # soak NAME: reference run, then ROUNDS kill/restart sequences compare
     for attempt in $(seq 1 200); do
       # Snapshots forked (copy-on-write) or inline, at random: a restart reads either's checkpoint.
       local snap=fork; [ $((RANDOM % 3)) -eq 0 ] && snap=inline
-      "$weir" run "$dir/q.sql" --state-dir "$dir/state" --checkpoint-interval-ms $((20 + RANDOM % 200)) \
-        --checkpoint-snapshot "$snap" > "$dir/log" 2>&1 &
+      "$weir" run "$dir/q.sql" --format csv --state-dir "$dir/state" --checkpoint-interval-ms $((20 + RANDOM % 200)) \
+        --checkpoint-snapshot "$snap" "${args[@]}" > "$dir/stdout.txt" 2> "$dir/log" &
       local pid=$!
       # Kill at a random moment (sometimes never: let it finish).
       if [ $((RANDOM % 6)) -ne 0 ]; then
@@ -74,7 +94,7 @@ soak() {  # soak NAME: reference run, then ROUNDS kill/restart sequences compare
     done
     [ "$rc" = 0 ] || { echo "never completed"; return 1; }
     local f
-    for f in "$ref"/*.csv "$ref"/*.json; do
+    for f in "$ref"/*.csv "$ref"/*.json "$ref/stdout.txt"; do
       [ -e "$f" ] || continue
       f=$(basename "$f")
       if ! diff -q <(LC_ALL=C sort "$ref/$f") <(LC_ALL=C sort "$dir/$f") > /dev/null; then
@@ -91,5 +111,6 @@ soak() {  # soak NAME: reference run, then ROUNDS kill/restart sequences compare
 
 check "kill -9 soak: windows, filter (CSV sinks)" soak windows
 check "kill -9 soak: interval join (JSON sink), sessions" soak joins
+check "kill -9 soak: GROUP BY with --state-backend rocksdb (1MB cache)" soak rocksdb --state-backend rocksdb --state-cache-size 1MB
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
