@@ -1001,8 +1001,9 @@ struct Database::Impl {
     for (const auto& [k, v] : views) add_pipeline(k, v->pipeline.get());
     for (const auto& [k, v] : sinks) add_pipeline(k, v->pipeline.get());
     std::unique_ptr<ForkedSnapshot> forked;
-    if (options.checkpoint_snapshot == CheckpointSnapshot::kFork && (!pipes.empty() || !tables.empty())) {
-      // Copy-on-write: a child forked now serializes them while this thread goes on.
+    // Copy-on-write: a child forked now serializes them while this thread goes on — unless the
+    // run phase has ended (nothing goes on: the fork and the pipe would only cost).
+    if (options.checkpoint_snapshot == CheckpointSnapshot::kFork && !done && (!pipes.empty() || !tables.empty())) {
       std::map<std::string, std::string> buffers;
       for (const auto& [name, p] : pipes) buffers[name] = ckpt->TakeBuffer(name);
       for (const auto& [k, t] : tables) buffers["table/" + k] = ckpt->TakeBuffer("table/" + k);

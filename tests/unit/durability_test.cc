@@ -102,8 +102,10 @@ TEST(Durability, ADifferentScriptIsRefused) {
   EXPECT_NE(st.message().find("written by a different script"), std::string::npos) << st.ToString();
 }
 
-// A forked (copy-on-write) snapshot and an in-process one write byte-identical checkpoints, and
-// a restart from either continues the same way.
+// Forked (copy-on-write) and inline snapshots: the same results, byte-identical end-of-run
+// checkpoints (the end of a run snapshots inline in both modes — nothing runs on that a fork
+// would let go on; forked bytes vs inline bytes: forked_snapshot_test), and a restart from
+// either continues the same way. Mid-run forked checkpoints: crash_soak.sh.
 TEST(Durability, ForkedAndInlineSnapshotsWriteTheSameCheckpoint) {
   weir_test::TempDir dir("weir_durability_test");
   const fs::path csv = fs::path(dir.path()) / "in.csv";
