@@ -106,11 +106,15 @@ struct ViewRunStats {
 struct CheckpointRunStats {
   int64_t checkpoints = 0;       // taken (handed to the writer)
   int64_t durable = 0;           // published
+  // Pauses count checkpoints taken while pipelines run; the checkpoint at the end of a run
+  // phase stalls nothing and is reported as end_of_run_us.
+  int64_t running_checkpoints = 0;
   int64_t last_pause_us = 0;     // pipeline stalled for the last one (snapshot + hand-off)
   int64_t max_pause_us = 0;
   int64_t total_pause_us = 0;
   int64_t max_snapshot_us = 0;     // of the pauses: producing the state (fork or copy), without
   int64_t total_snapshot_us = 0;   // waiting for the previous checkpoint's write to finish
+  int64_t end_of_run_us = 0;       // end-of-phase checkpoints: snapshot + waiting for the write before
   int64_t last_state_bytes = 0;  // state size of the last checkpoint
   int64_t last_written_bytes = 0;  // bytes written for it (incremental)
   uint64_t restored_epoch = 0;   // the checkpoint this database resumed from (0: none)

@@ -82,11 +82,12 @@ bool WriteStatsJson(const std::string& path, const weir::RunStats& stats, double
   }
   if (stats.checkpoints.enabled) {
     const auto& c = stats.checkpoints;
-    j += fmt::format("\n  }},\n  \"checkpoints\": {{\"taken\": {}, \"durable\": {}, \"last_pause_us\": {}, "
+    j += fmt::format("\n  }},\n  \"checkpoints\": {{\"taken\": {}, \"durable\": {}, \"running\": {}, "
+                     "\"end_of_run_us\": {}, \"last_pause_us\": {}, "
                      "\"max_pause_us\": {}, \"total_pause_us\": {}, \"max_snapshot_us\": {}, "
                      "\"total_snapshot_us\": {}, \"last_state_bytes\": {}, "
                      "\"last_written_bytes\": {}, \"restored_epoch\": {}",
-                     c.checkpoints, c.durable, c.last_pause_us, c.max_pause_us, c.total_pause_us, c.max_snapshot_us,
+                     c.checkpoints, c.durable, c.running_checkpoints, c.end_of_run_us, c.last_pause_us, c.max_pause_us, c.total_pause_us, c.max_snapshot_us,
                      c.total_snapshot_us, c.last_state_bytes,
                      c.last_written_bytes, c.restored_epoch);
   }

@@ -79,6 +79,13 @@ Result<uint64_t> Checkpointer::Write(std::vector<std::pair<std::string, std::str
   last_ms_ = now_ms;
   ++stats_.checkpoints;
   const int64_t pause = pause_us + static_cast<int64_t>(waited_us);
+  if (meta.phase_done) {
+    // The end of a run phase: nothing is running that this stalls (reported apart).
+    stats_.end_of_run_us += pause;
+    stats_.last_state_bytes = bytes;
+    return epoch;
+  }
+  ++stats_.running_checkpoints;
   stats_.max_snapshot_us = std::max(stats_.max_snapshot_us, pause_us);
   stats_.total_snapshot_us += pause_us;
   stats_.last_pause_us = pause;

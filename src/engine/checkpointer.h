@@ -45,11 +45,14 @@ struct CheckpointMeta {
 struct CheckpointerStats {
   int64_t checkpoints = 0;         // written (handed to the store)
   int64_t durable = 0;             // published
+  // Pauses: checkpoints taken while pipelines run (not those at the end of a run phase).
+  int64_t running_checkpoints = 0;
   int64_t last_pause_us = 0;       // snapshot + hand-off of the last checkpoint, pipeline stalled
   int64_t max_pause_us = 0;
   int64_t total_pause_us = 0;
   int64_t max_snapshot_us = 0;     // of the pause: producing the blobs (fork or copy), without
   int64_t total_snapshot_us = 0;   // waiting for the previous checkpoint's write
+  int64_t end_of_run_us = 0;       // snapshot + hand-off of end-of-phase checkpoints
   int64_t last_state_bytes = 0;    // blob bytes of the last checkpoint
   int64_t last_written_bytes = 0;  // bytes the store wrote for it (incremental)
   uint64_t last_durable_epoch = 0;

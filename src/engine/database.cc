@@ -1515,6 +1515,8 @@ RunStats Database::stats() const {
     out.checkpoints.max_pause_us = c.max_pause_us;
     out.checkpoints.total_pause_us = c.total_pause_us;
     out.checkpoints.max_snapshot_us = c.max_snapshot_us;
+    out.checkpoints.running_checkpoints = c.running_checkpoints;
+    out.checkpoints.end_of_run_us = c.end_of_run_us;
     out.checkpoints.total_snapshot_us = c.total_snapshot_us;
     out.checkpoints.last_state_bytes = c.last_state_bytes;
     out.checkpoints.last_written_bytes = c.last_written_bytes;
