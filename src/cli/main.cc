@@ -128,10 +128,10 @@ int main(int argc, char** argv) {
                   "directory to continue from the last checkpoint (exactly-once file sinks)");
   run->add_option("--checkpoint-interval-ms", checkpoint_interval_ms, "Checkpoint cadence with --state-dir (default 1000)")
       ->check(CLI::Range(int64_t{1}, int64_t{86'400'000}));
-  std::string checkpoint_snapshot = "fork";
+  std::string checkpoint_snapshot = "inline";
   run->add_option("--checkpoint-snapshot", checkpoint_snapshot,
-                  "How checkpoints copy state: fork (a child process serializes a copy-on-write image; "
-                  "default) or inline (the pipeline pauses while it is copied)")
+                  "How checkpoints copy state: inline (default: the pipeline pauses while it is copied) or fork "
+                  "(a child process serializes a copy-on-write image: a pause of fork() only, more CPU)")
       ->check(CLI::IsMember({"fork", "inline"}));
   std::string state_backend = "memory", state_cache_size;
   run->add_option("--state-backend", state_backend,
