@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "db_test_util.h"
 #include "test_util.h"
 #include "storage/checkpoint_store.h"
 #include "weir/database.h"
@@ -21,21 +22,7 @@ void WriteFile(const fs::path& p, const std::string& text) {
 }
 
 // Executes `sql`; returns the CSV-ish text of every SELECT result.
-std::string Exec(Database& db, const std::string& sql) {
-  std::string out;
-  Status st = db.Execute(sql, [&](const StatementResult& r) {
-    if (!r.rows) return Status::OK();
-    for (const auto& chunk : r.rows->chunks()) {
-      for (int64_t i = 0; i < chunk->num_rows(); ++i) {
-        for (size_t c = 0; c < chunk->num_columns(); ++c) out += (c ? "," : "") + chunk->column(c)->ValueToString(i);
-        out += "\n";
-      }
-    }
-    return Status::OK();
-  });
-  EXPECT_TRUE(st.ok()) << st.ToString();
-  return out;
-}
+std::string Exec(Database& db, const std::string& sql) { return weir_test::ExecRows(db, sql); }
 
 std::string Script(const fs::path& csv) {
   return "CREATE SOURCE src (k BIGINT, v BIGINT) WITH (connector = 'file', path = '" + csv.string() +

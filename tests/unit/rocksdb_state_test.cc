@@ -11,6 +11,7 @@
 #include <fstream>
 #include <random>
 
+#include "db_test_util.h"
 #include "test_util.h"
 #include "weir/database.h"
 
@@ -22,21 +23,7 @@ namespace fs = std::filesystem;
 constexpr int64_t kRows = 400000;
 constexpr int64_t kGroups = 250000;  // ~200k distinct groups appear
 
-std::string Exec(Database& db, const std::string& sql) {
-  std::string out;
-  Status st = db.Execute(sql, [&](const StatementResult& r) {
-    if (!r.rows) return Status::OK();
-    for (const auto& chunk : r.rows->chunks()) {
-      for (int64_t i = 0; i < chunk->num_rows(); ++i) {
-        for (size_t c = 0; c < chunk->num_columns(); ++c) out += (c ? "," : "") + chunk->column(c)->ValueToString(i);
-        out += "\n";
-      }
-    }
-    return Status::OK();
-  });
-  EXPECT_TRUE(st.ok()) << st.ToString();
-  return out;
-}
+std::string Exec(Database& db, const std::string& sql) { return weir_test::ExecRows(db, sql); }
 
 // Compares two large results; on a difference reports sizes and the first differing line
 // (gtest's diff of strings this long would take minutes and gigabytes).
