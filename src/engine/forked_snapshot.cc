@@ -38,11 +38,12 @@ bool WriteAll(int fd, const char* data, size_t n) {
 // The child process: never returns.
 [[noreturn]] void RunChild(int fd, pid_t parent, const ForkedSnapshot::Producer& produce) {
   // Die with the parent (a kill -9 of weir must not leave a child writing into a dead pipe), and
-  // finish this checkpoint on Ctrl-C (SIGINT reaches the whole process group; the parent takes
-  // a final checkpoint then and needs this one complete).
+  // finish this checkpoint when a stop request reaches the whole process group or cgroup
+  // (Ctrl-C, systemd's SIGTERM to every process): the parent then takes a final checkpoint and
+  // needs this one complete. Only the parent's death ends the child early.
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(3);
-  ::signal(SIGINT, SIG_IGN);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) ::signal(sig, SIG_IGN);
   ::signal(SIGPIPE, SIG_IGN);
   ::setpriority(PRIO_PROCESS, 0, 5);  // background work, like the store's writer thread
   ForkedSnapshot::Emit emit = [fd](std::string_view name, const StateWriter& blob) -> Status {
