@@ -11,6 +11,7 @@
 # Needs build/weir (scripts/build.sh). The state directory is on the disk of $TMPDIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 events="${1:-20000000}"
 interval="${2:-1000}"
 weir=build/weir
@@ -24,9 +25,8 @@ SELECT auction, bidder, count(*) AS n, max(price) AS max_price, sum(price) AS to
 FROM bid GROUP BY auction, bidder;
 CREATE SINK out FROM per_pair WITH (connector = 'blackhole');
 SQL
-field() { grep -o "\"$1\": [0-9.e+-]*" "$2" | head -1 | cut -d' ' -f2; }
 
-echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(date -u +%Y-%m-%d); $events Nexmark events, checkpoint every $interval ms"
+echo "Machine: $(machine); $events Nexmark events, checkpoint every $interval ms"
 echo
 echo "| snapshots | wall s | cost | checkpoints while running | pause avg (snapshot) | pause max (snapshot) | end-of-run checkpoint | state | peak RSS |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -42,13 +42,13 @@ for mode in none inline fork; do
     printf '| no checkpoints | %.1f | — | — | — | — | — | — | %.0f MB |\n' "$wall" "$(echo "$rss / 1048576" | bc -l)"
     continue
   fi
-  taken=$(field running "$tmp/$mode.json"); [ "$taken" -gt 0 ] || taken=1
+  taken=$(field running "$tmp/$mode.json"); per=$(( taken > 0 ? taken : 1 ))
   end_us=$(field end_of_run_us "$tmp/$mode.json")
   total_snap=$(field total_snapshot_us "$tmp/$mode.json")
   max_snap=$(field max_snapshot_us "$tmp/$mode.json")
   state=$(field last_state_bytes "$tmp/$mode.json")
   printf '| %s | %.1f | %+.0f %% | %d | %.2f ms | %.2f ms | %.0f ms | %.0f MB | %.0f MB |\n' "$mode" "$wall" \
-    "$(echo "($wall / $base - 1) * 100" | bc -l)" "$taken" "$(echo "$total_snap / $taken / 1000" | bc -l)" \
+    "$(echo "($wall / $base - 1) * 100" | bc -l)" "$taken" "$(echo "$total_snap / $per / 1000" | bc -l)" \
     "$(echo "$max_snap / 1000" | bc -l)" "$(echo "$end_us / 1000" | bc -l)" \
     "$(echo "$state / 1000000" | bc -l)" "$(echo "$rss / 1048576" | bc -l)"
   rm -rf "$tmp/state-$mode"

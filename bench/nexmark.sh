@@ -9,6 +9,7 @@
 # Needs build/weir (scripts/build.sh). Runs `taskset -c 0` when taskset exists.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 events="${1:-10000000}"
 shift || true
 weir=build/weir
@@ -18,9 +19,8 @@ pin=(); command -v taskset >/dev/null 2>&1 && pin=(taskset -c 0)
 if [ $# -gt 0 ]; then queries=("$@"); else
   mapfile -t queries < <(ls examples/nexmark/ | grep -E '^q[0-9]+\.sql$' | sed 's/\.sql$//' | sort -V)
 fi
-field() { grep -o "\"$1\": [0-9.e+-]*" "$2" | head -1 | cut -d' ' -f2; }
 
-echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(date -u +%Y-%m-%d); $events events, seed 42, one core"
+echo "Machine: $(machine); $events events, seed 42, one core"
 echo
 echo "| query | events/s | wall s | CPU s | peak RSS |"
 echo "|---|---:|---:|---:|---:|"

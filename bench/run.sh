@@ -6,6 +6,7 @@
 # Each figure is the best of N runs (default 3). Usage: bench/run.sh [RUNS] [NEXMARK_EVENTS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 runs="${1:-3}"
 events="${2:-10000000}"
 scripts/build.sh >/dev/null
@@ -22,7 +23,7 @@ wall() {  # wall COMMAND...: seconds of one run
   echo "$t1 - $t0" | bc -l
 }
 
-echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(date -u +%Y-%m-%d)"
+echo "Machine: $(machine)"
 echo
 echo "| benchmark | Weir | peer | ratio |"
 echo "|---|---|---|---|"

@@ -10,13 +10,13 @@
 # Needs build/weir (scripts/build.sh). Runs `taskset -c 0` when taskset exists.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 events="${1:-10000000}"
 cache="${2:-64MB}"
 weir=build/weir
 [ -x "$weir" ] || { echo "state_backend.sh: $weir is missing; run scripts/build.sh" >&2; exit 2; }
 tmp=$(mktemp -d "${TMPDIR:-/var/tmp}/weir-state-bench.XXXXXX"); trap 'rm -rf "$tmp"' EXIT
 pin=(); command -v taskset >/dev/null 2>&1 && pin=(taskset -c 0)
-field() { grep -o "\"$1\": [0-9.e+-]*" "$2" | head -1 | cut -d' ' -f2; }
 cat > "$tmp/q.sql" <<SQL
 CREATE SOURCE bid (WATERMARK FOR date_time AS date_time - INTERVAL '4' SECOND)
 WITH (connector = 'nexmark', table = 'bid', events = '$events', seed = '42');
@@ -26,7 +26,7 @@ SELECT auction, bidder, count(*) AS bids, max(price) AS top FROM bid GROUP BY au
 WITH (connector = 'blackhole');
 SQL
 
-echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(date -u +%Y-%m-%d); $events events, seed 42, one core, cache $cache"
+echo "Machine: $(machine); $events events, seed 42, one core, cache $cache"
 echo
 echo "| backend | checkpoints | events/s | wall s | CPU s | peak RSS | taken | avg pause | max pause | state dir |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"

@@ -985,39 +985,42 @@ struct Database::Impl {
       cctx.relative_dir = fmt::format("ckpt-{}", epoch);
       cctx.dir = RocksdbRoot() + "/" + cctx.relative_dir;
     }
-    auto prepare = [&](const Pipeline* p) -> Status {
-      if (!p || !p->started) return Status::OK();
-      for (const auto& op : p->ops) WEIR_RETURN_IF_ERROR(op->PrepareCheckpoint(epoch, cctx).WithPrefix("checkpoint: "));
-      return Status::OK();
+    // The bulk of a checkpoint: one blob per started pipeline and per table.
+    struct Part {
+      std::string name;
+      const Pipeline* pipeline;  // or
+      const Table* table;
     };
-    for (const auto& [k, v] : views) WEIR_RETURN_IF_ERROR(prepare(v->pipeline.get()));
-    for (const auto& [k, v] : sinks) WEIR_RETURN_IF_ERROR(prepare(v->pipeline.get()));
-    std::vector<std::pair<std::string, std::string>> blobs;
-    // Operator state and tables: the bulk of a checkpoint.
-    std::vector<std::pair<std::string, const Pipeline*>> pipes;
+    std::vector<Part> parts;
     auto add_pipeline = [&](const std::string& key, const Pipeline* p) {
-      if (p && p->started) pipes.emplace_back("pipeline/" + key, p);
+      if (p && p->started) parts.push_back({"pipeline/" + key, p, nullptr});
     };
     for (const auto& [k, v] : views) add_pipeline(k, v->pipeline.get());
     for (const auto& [k, v] : sinks) add_pipeline(k, v->pipeline.get());
+    for (const auto& [k, t] : tables) parts.push_back({"table/" + k, nullptr, t.get()});
+    for (const Part& part : parts) {
+      if (!part.pipeline) continue;
+      for (const auto& op : part.pipeline->ops)
+        WEIR_RETURN_IF_ERROR(op->PrepareCheckpoint(epoch, cctx).WithPrefix("checkpoint: "));
+    }
+    auto snapshot = [](const Part& part, StateWriter* w) -> Status {
+      if (part.pipeline) return SnapshotPipeline(*part.pipeline, w);
+      part.table->SnapshotState(w);
+      return Status::OK();
+    };
+    std::vector<std::pair<std::string, std::string>> blobs;
     std::unique_ptr<ForkedSnapshot> forked;
     // Copy-on-write: a child forked now serializes them while this thread goes on — unless the
     // run phase has ended (nothing goes on: the fork and the pipe would only cost).
-    if (options.checkpoint_snapshot == CheckpointSnapshot::kFork && !done && (!pipes.empty() || !tables.empty())) {
+    if (options.checkpoint_snapshot == CheckpointSnapshot::kFork && !done && !parts.empty()) {
       std::map<std::string, std::string> buffers;
-      for (const auto& [name, p] : pipes) buffers[name] = ckpt->TakeBuffer(name);
-      for (const auto& [k, t] : tables) buffers["table/" + k] = ckpt->TakeBuffer("table/" + k);
+      for (const Part& part : parts) buffers[part.name] = ckpt->TakeBuffer(part.name);
       auto produce = [&](const ForkedSnapshot::Emit& emit) -> Status {
-        // By reference: the frozen image's large spans go to the pipe without a copy.
-        for (const auto& [name, p] : pipes) {
+        for (const Part& part : parts) {
+          // By reference: the frozen image's large spans go to the pipe without a copy.
           StateWriter w{StateWriter::ByReference{}};
-          WEIR_RETURN_IF_ERROR(SnapshotPipeline(*p, &w));
-          WEIR_RETURN_IF_ERROR(emit(name, w));
-        }
-        for (const auto& [k, t] : tables) {
-          StateWriter w{StateWriter::ByReference{}};
-          t->SnapshotState(&w);
-          WEIR_RETURN_IF_ERROR(emit("table/" + k, w));
+          WEIR_RETURN_IF_ERROR(snapshot(part, &w));
+          WEIR_RETURN_IF_ERROR(emit(part.name, w));
         }
         return Status::OK();
       };
@@ -1032,15 +1035,10 @@ struct Database::Impl {
       }
     }
     if (!forked) {
-      for (const auto& [name, p] : pipes) {
-        StateWriter w(ckpt->TakeBuffer(name));
-        WEIR_RETURN_IF_ERROR(SnapshotPipeline(*p, &w));
-        blobs.emplace_back(name, std::move(w.buffer()));
-      }
-      for (const auto& [k, t] : tables) {
-        StateWriter w(ckpt->TakeBuffer("table/" + k));
-        t->SnapshotState(&w);
-        blobs.emplace_back("table/" + k, std::move(w.buffer()));
+      for (const Part& part : parts) {
+        StateWriter w(ckpt->TakeBuffer(part.name));
+        WEIR_RETURN_IF_ERROR(snapshot(part, &w));
+        blobs.emplace_back(part.name, std::move(w.buffer()));
       }
     }
     for (const auto& [k, r] : runners) {

@@ -657,8 +657,7 @@ Status HashAggregateOperator::WriteBack(Window* w, bool clear) {
       continue;
     }
     StateWriter sw(std::move(value_scratch_));
-    sw.Raw(payload, payload_bytes_);
-    ScrubStates(reinterpret_cast<uint8_t*>(sw.buffer().data()));
+    ScrubStates(sw.RawCopy(payload, payload_bytes_));
     SaveStates(payload, &sw);
     store_->Put(k, sw.buffer());
     value_scratch_ = std::move(sw.buffer());
